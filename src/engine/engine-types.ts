@@ -1,0 +1,66 @@
+import type { ObjectRef, SubjectRef } from "../tuple/index.ts";
+
+/** Permissionship is the three-valued answer of a check (DESIGN.md, request semantics 3). */
+export type Permissionship = "allowed" | "denied" | "conditional";
+
+/**
+ * CheckRequest asks whether `subject` has `permission` (a relation or permission name) on
+ * `resource`. `context` is the caller's caveat context (evaluated once caveats exist).
+ */
+export interface CheckRequest {
+  readonly resource: ObjectRef;
+  readonly permission: string;
+  readonly subject: SubjectRef;
+  readonly context?: Readonly<Record<string, unknown>> | undefined;
+}
+
+/**
+ * CheckTrace explains a decision: one node per (resource, relation-or-permission) visited, with
+ * the operation that combined its children. `cycle` marks a node cut short because it was
+ * already being evaluated higher up the same path.
+ */
+export interface CheckTrace {
+  readonly resource: ObjectRef;
+  readonly permission: string;
+  readonly subject: SubjectRef;
+  readonly operation: "relation" | "union" | "intersection" | "exclusion" | "arrow" | "nil" | "direct";
+  readonly result: Permissionship;
+  readonly cycle?: boolean | undefined;
+  readonly children: readonly CheckTrace[];
+}
+
+/**
+ * CheckResult is the answer of one check. `missingParameters` is set (non-empty) exactly when
+ * `permissionship` is "conditional". `trace` is set when the request asked for one.
+ */
+export interface CheckResult {
+  readonly permissionship: Permissionship;
+  readonly missingParameters?: readonly string[] | undefined;
+  readonly trace?: CheckTrace | undefined;
+}
+
+/**
+ * ExpandTree is one level of a permission's rewrite tree, SpiceDB-style: leaves list the direct
+ * subjects of a relation (usersets such as `group:eng#member` are left unexpanded), inner nodes
+ * combine children with the permission's operators. Arrows become a union over the tupleset's
+ * subjects of the target expanded on each.
+ */
+export type ExpandTree =
+  | {
+      readonly kind: "leaf";
+      readonly resource: ObjectRef;
+      readonly relation: string;
+      readonly subjects: readonly SubjectRef[];
+    }
+  | {
+      readonly kind: "union" | "intersection" | "exclusion";
+      readonly resource: ObjectRef;
+      readonly relation: string;
+      readonly children: readonly ExpandTree[];
+    };
+
+/** EngineOptions bound the work one request may do. */
+export interface EngineOptions {
+  /** maxDepth bounds recursion (dispatch hops); past it a check fails with DepthExceededError. Default 50. */
+  readonly maxDepth: number;
+}

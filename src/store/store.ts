@@ -1,0 +1,145 @@
+import type { Relationship, Revision } from "../tuple/index.ts";
+
+/**
+ * SubjectFilter selects subjects by type, and optionally id and relation.
+ * `relation`: undefined matches any relation (or none); `null` matches only subjects without a
+ * relation (`user:alice`, SpiceDB's `...`); a string matches exactly that relation.
+ */
+export interface SubjectFilter {
+  readonly type: string;
+  readonly id?: string | undefined;
+  readonly relation?: string | null | undefined;
+}
+
+/**
+ * RelationshipFilter selects relationships; every field set must match, unset fields match all.
+ * `resourceId` and `resourceIdPrefix` are exclusive. Example: `{ resourceType: "document",
+ * relation: "viewer", subject: { type: "group", relation: "member" } }` selects
+ * `document:1#viewer@group:eng#member` but not `document:1#viewer@user:ann`.
+ */
+export interface RelationshipFilter {
+  readonly resourceType?: string | undefined;
+  readonly resourceId?: string | undefined;
+  readonly resourceIdPrefix?: string | undefined;
+  readonly relation?: string | undefined;
+  readonly subject?: SubjectFilter | undefined;
+}
+
+/**
+ * QueryOptions pages through a query. Results are ordered by (resource type, resource id, relation,
+ * subject type, subject id, subject relation, with no relation first); `after` resumes strictly
+ * after the given relationship in that order; `limit` caps the number returned.
+ */
+export interface QueryOptions {
+  readonly after?: Relationship | undefined;
+  readonly limit?: number | undefined;
+}
+
+/**
+ * RelationshipReader reads relationships as they were live at one revision. It never changes:
+ * two calls with the same arguments return the same relationships, however the store moves on.
+ */
+export interface RelationshipReader {
+  readonly revision: Revision;
+  /** queryRelationships returns the matching live relationships, in the order of QueryOptions. */
+  queryRelationships(filter: RelationshipFilter, options?: QueryOptions): Promise<Relationship[]>;
+}
+
+/**
+ * RelationshipUpdate is one mutation of a write: `create` fails if the relationship is already live,
+ * `touch` creates or replaces it (its caveat and expiry), `delete` removes it (a no-op if absent).
+ */
+export interface RelationshipUpdate {
+  readonly operation: "create" | "touch" | "delete";
+  readonly relationship: Relationship;
+}
+
+/** Precondition must hold at the head revision for a write to apply: some (`must_match`) or no (`must_not_match`) live relationship matches. */
+export interface Precondition {
+  readonly operation: "must_match" | "must_not_match";
+  readonly filter: RelationshipFilter;
+}
+
+/** StoredSchema is the schema text as last written, and the revision that wrote it. */
+export interface StoredSchema {
+  readonly text: string;
+  readonly revision: Revision;
+}
+
+/**
+ * WriteOptions guard a write against a concurrent schema change: when `schemaRevision` is set and
+ * the stored schema's revision differs, the write fails with AbortedError (the caller revalidates
+ * against the new schema and retries) and nothing is written.
+ */
+export interface WriteOptions {
+  readonly schemaRevision?: Revision | undefined;
+}
+
+/** Change is one relationship change in the stream; `touch` carries the relationship as now live. */
+export interface Change {
+  readonly operation: "touch" | "delete";
+  readonly relationship: Relationship;
+}
+
+/** ChangeSet is every change committed at one revision, in the order they were applied. */
+export interface ChangeSet {
+  readonly revision: Revision;
+  readonly changes: readonly Change[];
+}
+
+/**
+ * Store is the source of truth for relationships and the schema. Every successful write commits
+ * atomically at a new revision strictly greater than every earlier one; a failed write changes
+ * nothing. Implementations: MemoryStore (here), PostgresStore (issue 3); all pass
+ * `store.conformance.ts`.
+ */
+export interface Store {
+  /** headRevision is the newest committed revision (0 before any write). */
+  headRevision(): Promise<Revision>;
+
+  /**
+   * snapshot returns a reader at `revision`. Throws FailedPreconditionError if `revision` is newer
+   * than the head, or older than the history the store still keeps.
+   */
+  snapshot(revision: Revision): RelationshipReader;
+
+  /**
+   * write applies all `updates` atomically if every precondition holds, and returns the new
+   * revision. Throws FailedPreconditionError (a precondition failed), AlreadyExistsError (a
+   * `create` of a live relationship), InvalidArgumentError (the same relationship twice in one
+   * write), or AbortedError (see WriteOptions); in every case nothing is written.
+   */
+  write(updates: readonly RelationshipUpdate[], preconditions?: readonly Precondition[], options?: WriteOptions): Promise<Revision>;
+
+  /**
+   * deleteByFilter deletes every live relationship matching `filter` at one new revision, if the
+   * preconditions hold. With `limit`, deletes nothing and throws ResourceExhaustedError when more
+   * than `limit` would be deleted. Returns the revision and the number deleted (the revision is
+   * new even when nothing matched, so that the caller gets a token at least as fresh as its read).
+   */
+  deleteByFilter(
+    filter: RelationshipFilter,
+    preconditions?: readonly Precondition[],
+    options?: { readonly limit?: number | undefined },
+  ): Promise<{ revision: Revision; deleted: number }>;
+
+  /** readSchema returns the stored schema, or undefined if none was ever written. */
+  readSchema(): Promise<StoredSchema | undefined>;
+
+  /**
+   * writeSchema stores `text` at a new revision. `validate` runs first against a reader at the
+   * head, with writes held off, and may throw to refuse the change (e.g. it would orphan stored
+   * relationships); then nothing is written.
+   */
+  writeSchema(text: string, validate: (reader: RelationshipReader) => Promise<void>): Promise<Revision>;
+
+  /**
+   * watch yields every change set committed after `afterRevision`, in revision order, then waits for
+   * new ones until `signal` aborts. Throws FailedPreconditionError if history after `afterRevision`
+   * is no longer kept.
+   */
+  watch(afterRevision: Revision, signal: AbortSignal): AsyncIterable<ChangeSet>;
+
+  /** close releases the store's resources; further calls fail. */
+  close(): Promise<void>;
+}

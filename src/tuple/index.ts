@@ -1,0 +1,24 @@
+// Package tuple: objects, subjects, relationships and revisions, and their SpiceDB text forms.
+export type { ErrorCode } from "./authz-error.ts";
+export {
+  AuthzError,
+  InvalidArgumentError,
+  FailedPreconditionError,
+  NotFoundError,
+  ResourceExhaustedError,
+  BugError,
+  assertNever,
+} from "./authz-error.ts";
+export { InvalidRelationshipError } from "./errors.ts";
+export type { Revision, ObjectRef, SubjectRef, CaveatRef, Relationship } from "./relationship.ts";
+export { WILDCARD_ID } from "./relationship.ts";
+export { validateTypeName, validateRelationName, validateObjectId } from "./names.ts";
+export {
+  parseObjectRef,
+  parseSubjectRef,
+  parseRelationship,
+  formatObjectRef,
+  formatSubjectRef,
+  formatRelationship,
+  relationshipKey,
+} from "./relationship-text.ts";
