@@ -1,0 +1,305 @@
+import {
+  FailedPreconditionError,
+  InvalidArgumentError,
+  ResourceExhaustedError,
+  assertNever,
+  formatRelationship,
+  relationshipKey,
+} from "../../tuple/index.ts";
+import type { Relationship, Revision } from "../../tuple/index.ts";
+import { AbortedError, AlreadyExistsError, StoreUnavailableError } from "../errors.ts";
+import type {
+  Change,
+  ChangeSet,
+  Precondition,
+  QueryOptions,
+  RelationshipFilter,
+  RelationshipReader,
+  RelationshipUpdate,
+  StoredSchema,
+  Store,
+  WriteOptions,
+} from "../store.ts";
+import { validateLimit, validateQueryOptions, validateRelationshipFilter, validateRevision } from "../validate-filter.ts";
+import { AsyncMutex } from "./async-mutex.ts";
+import { RelationshipHistory } from "./relationship-history.ts";
+
+/**
+ * MemoryStore is a Store held in process memory: for tests, examples and single-process use.
+ * It keeps every version of every relationship (no garbage collection yet), so `snapshot` and
+ * `watch` accept any revision from 0 to the head. Reads see a relationship only while it is live
+ * at the reader's revision and its `expiresAt` is later than the store's clock (`Date.now()` unless one is passed) at the time of the read.
+ *
+ * Watch yields one ChangeSet per revision that changed at least one relationship: schema writes,
+ * writes with no effect (deleting what is absent) and deleteByFilter matching nothing advance the
+ * head but yield nothing.
+ *
+ * Returned relationships are shared, frozen objects; `close` is idempotent and makes every later
+ * call (including reads through earlier snapshots, and running watches) fail with
+ * StoreUnavailableError.
+ */
+export class MemoryStore implements Store {
+  readonly #history = new RelationshipHistory();
+  // Every change set, in revision order; revisions without relationship changes are absent.
+  readonly #changeLog: ChangeSet[] = [];
+  // Serialises writes, so that writeSchema's asynchronous validation sees a head that stays put.
+  readonly #writeLock = new AsyncMutex();
+  readonly #commitWaiters = new Set<() => void>();
+  #head: Revision = 0;
+  #schema: StoredSchema | undefined;
+  #closed = false;
+  // The clock that decides expiry; tests pass their own to expire relationships deterministically.
+  readonly #now: () => number;
+
+  constructor(options: { readonly now?: () => number } = {}) {
+    this.#now = options.now ?? Date.now;
+  }
+
+  async headRevision(): Promise<Revision> {
+    this.#assertOpen();
+    return this.#head;
+  }
+
+  snapshot(revision: Revision): RelationshipReader {
+    this.#assertOpen();
+    validateRevision(revision, "revision");
+    if (revision > this.#head) {
+      throw new FailedPreconditionError(`revision: ${revision} is newer than the head revision ${this.#head} of this store`, {
+        field: "revision",
+      });
+    }
+    return new MemoryReader(revision, (filter, options) => this.#read(filter, options, revision));
+  }
+
+  write(updates: readonly RelationshipUpdate[], preconditions: readonly Precondition[] = [], options: WriteOptions = {}): Promise<Revision> {
+    return this.#writeLock.run(() => {
+      this.#assertOpen();
+      validateUpdates(updates);
+      this.#checkSchemaRevision(options.schemaRevision);
+      this.#checkPreconditions(preconditions);
+      const nowMs = this.#now();
+      updates.forEach(({ operation, relationship }, i) => {
+        // An expired relationship reads as absent, so creating it again succeeds (as in SpiceDB).
+        if (operation === "create" && this.#history.isLive(relationship, this.#head, nowMs)) {
+          throw new AlreadyExistsError(
+            `updates[${i}]: cannot create ${relationshipKey(relationship)}: it already exists (touch replaces an existing relationship)`,
+            { field: `updates[${i}]` },
+          );
+        }
+      });
+
+      // Everything is validated: from here on nothing throws, so the write is all or nothing.
+      const revision = this.#head + 1;
+      const changes: Change[] = [];
+      for (const { operation, relationship } of updates) {
+        switch (operation) {
+          case "create":
+          case "touch":
+            changes.push({ operation: "touch", relationship: this.#history.put(relationship, revision) });
+            break;
+          case "delete": {
+            const deleted = this.#history.remove(relationship, revision);
+            if (deleted !== undefined) changes.push({ operation: "delete", relationship: deleted });
+            break;
+          }
+          default:
+            assertNever(operation, "update operation");
+        }
+      }
+      this.#commit(revision, changes);
+      return revision;
+    });
+  }
+
+  deleteByFilter(
+    filter: RelationshipFilter,
+    preconditions: readonly Precondition[] = [],
+    options: { readonly limit?: number | undefined } = {},
+  ): Promise<{ revision: Revision; deleted: number }> {
+    return this.#writeLock.run(() => {
+      this.#assertOpen();
+      validateRelationshipFilter(filter, "filter");
+      validateLimit(options.limit, "limit");
+      this.#checkPreconditions(preconditions);
+      const doomed = this.#history.query({ filter, revision: this.#head, nowMs: this.#now() });
+      if (options.limit !== undefined && doomed.length > options.limit) {
+        throw new ResourceExhaustedError(
+          `limit: more than ${options.limit} relationships match the filter (${doomed.length}); nothing was deleted`,
+          { field: "limit" },
+        );
+      }
+      const revision = this.#head + 1;
+      const changes: Change[] = [];
+      for (const relationship of doomed) {
+        const deleted = this.#history.remove(relationship, revision);
+        if (deleted !== undefined) changes.push({ operation: "delete", relationship: deleted });
+      }
+      this.#commit(revision, changes);
+      return { revision, deleted: changes.length };
+    });
+  }
+
+  async readSchema(): Promise<StoredSchema | undefined> {
+    this.#assertOpen();
+    return this.#schema;
+  }
+
+  writeSchema(text: string, validate: (reader: RelationshipReader) => Promise<void>): Promise<Revision> {
+    return this.#writeLock.run(async () => {
+      this.#assertOpen();
+      await validate(this.snapshot(this.#head));
+      this.#assertOpen();
+      const revision = this.#head + 1;
+      this.#schema = Object.freeze({ text, revision });
+      this.#commit(revision, []);
+      return revision;
+    });
+  }
+
+  async *watch(afterRevision: Revision, signal: AbortSignal): AsyncIterable<ChangeSet> {
+    this.#assertOpen();
+    validateRevision(afterRevision, "afterRevision");
+    if (afterRevision > this.#head) {
+      throw new FailedPreconditionError(`afterRevision: ${afterRevision} is newer than the head revision ${this.#head} of this store`, {
+        field: "afterRevision",
+      });
+    }
+    let next = firstAfter(this.#changeLog, afterRevision);
+    while (!signal.aborted) {
+      this.#assertOpen();
+      const changeSet = this.#changeLog[next];
+      if (changeSet === undefined) {
+        await this.#nextCommit(signal);
+        continue;
+      }
+      next++;
+      yield changeSet;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#wakeWatchers();
+  }
+
+  #read(filter: RelationshipFilter, options: QueryOptions, revision: Revision): Relationship[] {
+    this.#assertOpen();
+    validateRelationshipFilter(filter, "filter");
+    validateQueryOptions(options);
+    return this.#history.query({ filter, revision, nowMs: this.#now(), after: options.after, limit: options.limit });
+  }
+
+  #checkSchemaRevision(expected: Revision | undefined): void {
+    if (expected === undefined) return;
+    // With no schema stored, only 0 ("the schema as of the empty store") matches.
+    const actual = this.#schema?.revision ?? 0;
+    if (expected !== actual) {
+      throw new AbortedError(
+        `schemaRevision: the write was checked against the schema of revision ${expected}, but the schema changed at revision ${actual}; revalidate and retry`,
+        { field: "schemaRevision" },
+      );
+    }
+  }
+
+  #checkPreconditions(preconditions: readonly Precondition[]): void {
+    const nowMs = this.#now();
+    preconditions.forEach(({ operation, filter }, i) => {
+      validateRelationshipFilter(filter, `preconditions[${i}].filter`);
+      const found = this.#history.query({ filter, revision: this.#head, nowMs, limit: 1 })[0];
+      switch (operation) {
+        case "must_match":
+          if (found === undefined) {
+            throw new FailedPreconditionError(`preconditions[${i}]: must_match failed: no live relationship matches the filter`, {
+              field: `preconditions[${i}]`,
+            });
+          }
+          break;
+        case "must_not_match":
+          if (found !== undefined) {
+            throw new FailedPreconditionError(`preconditions[${i}]: must_not_match failed: ${formatRelationship(found)} matches the filter`, {
+              field: `preconditions[${i}]`,
+            });
+          }
+          break;
+        default:
+          assertNever(operation, "precondition operation");
+      }
+    });
+  }
+
+  #commit(revision: Revision, changes: readonly Change[]): void {
+    this.#head = revision;
+    if (changes.length === 0) return;
+    this.#changeLog.push(Object.freeze({ revision, changes: Object.freeze(changes.map((change) => Object.freeze(change))) }));
+    this.#wakeWatchers();
+  }
+
+  // Resolves on the next commit, on close, or when `signal` aborts; watchers never poll.
+  #nextCommit(signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        this.#commitWaiters.delete(wake);
+        signal.removeEventListener("abort", wake);
+        resolve();
+      };
+      this.#commitWaiters.add(wake);
+      signal.addEventListener("abort", wake, { once: true });
+    });
+  }
+
+  #wakeWatchers(): void {
+    for (const wake of [...this.#commitWaiters]) wake();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StoreUnavailableError("store is closed");
+  }
+}
+
+/** MemoryReader is a MemoryStore snapshot: a fixed revision and the store's read function. */
+class MemoryReader implements RelationshipReader {
+  readonly #read: (filter: RelationshipFilter, options: QueryOptions) => Relationship[];
+
+  constructor(
+    readonly revision: Revision,
+    read: (filter: RelationshipFilter, options: QueryOptions) => Relationship[],
+  ) {
+    this.#read = read;
+  }
+
+  async queryRelationships(filter: RelationshipFilter, options: QueryOptions = {}): Promise<Relationship[]> {
+    return this.#read(filter, options);
+  }
+}
+
+// Rejects what no store state could make valid: the same relationship twice, an unknown operation.
+function validateUpdates(updates: readonly RelationshipUpdate[]): void {
+  const firstIndex = new Map<string, number>();
+  updates.forEach(({ operation, relationship }, i) => {
+    if (operation !== "create" && operation !== "touch" && operation !== "delete") {
+      throw new InvalidArgumentError(`updates[${i}].operation: "${String(operation)}" is not create, touch or delete`, {
+        field: `updates[${i}].operation`,
+      });
+    }
+    const key = relationshipKey(relationship);
+    const first = firstIndex.get(key);
+    if (first !== undefined) {
+      throw new InvalidArgumentError(`updates[${i}]: ${key} is already updated by updates[${first}]; a write may update a relationship only once`, {
+        field: `updates[${i}]`,
+      });
+    }
+    firstIndex.set(key, i);
+  });
+}
+
+// Index of the first change set newer than `revision` in a log sorted by revision.
+function firstAfter(log: readonly ChangeSet[], revision: Revision): number {
+  let low = 0;
+  let high = log.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if ((log[mid] as ChangeSet).revision <= revision) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}

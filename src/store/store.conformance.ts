@@ -1,0 +1,666 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { FailedPreconditionError, InvalidArgumentError, ResourceExhaustedError, formatRelationship, parseRelationship } from "../tuple/index.ts";
+import type { Relationship, Revision } from "../tuple/index.ts";
+import { AbortedError, AlreadyExistsError, StoreUnavailableError } from "./errors.ts";
+import type { ChangeSet, Precondition, RelationshipFilter, RelationshipReader, RelationshipUpdate, Store } from "./store.ts";
+
+// The contract every Store must honour, clause by clause (spicedb pkg/datastore/test, hono's
+// common.case.test). Implementations call runStoreConformance from their own *.test.ts.
+
+const PAST = "2001-01-01T00:00:00.000Z";
+const FUTURE = "2999-01-01T00:00:00.000Z";
+
+const rel = (text: string): Relationship => parseRelationship(text);
+const texts = (relationships: readonly Relationship[]): string[] => relationships.map(formatRelationship);
+const update = (operation: RelationshipUpdate["operation"], text: string): RelationshipUpdate => ({ operation, relationship: rel(text) });
+
+function touchAll(store: Store, lines: readonly string[]): Promise<Revision> {
+  return store.write(lines.map((line) => update("touch", line)));
+}
+
+async function readAt(reader: RelationshipReader, filter: RelationshipFilter = {}): Promise<string[]> {
+  return texts(await reader.queryRelationships(filter));
+}
+
+async function readHead(store: Store, filter: RelationshipFilter = {}): Promise<string[]> {
+  return readAt(store.snapshot(await store.headRevision()), filter);
+}
+
+// Reads everything through snapshot(revision); a store may refuse the revision in `snapshot`
+// itself or, if it learns the head asynchronously, in the first query.
+async function readSnapshot(store: Store, revision: Revision): Promise<string[]> {
+  return readAt(store.snapshot(revision));
+}
+
+// Collects `count` change sets, then stops the watch.
+async function takeChangeSets(store: Store, afterRevision: Revision, count: number): Promise<ChangeSet[]> {
+  const controller = new AbortController();
+  const taken: ChangeSet[] = [];
+  if (count === 0) return taken;
+  for await (const changeSet of store.watch(afterRevision, controller.signal)) {
+    taken.push(changeSet);
+    if (taken.length === count) break;
+  }
+  controller.abort();
+  return taken;
+}
+
+// Change sets rendered as "revision: touch a, delete b" lines, for readable comparisons.
+function describeChangeSets(changeSets: readonly ChangeSet[]): string[] {
+  return changeSets.map(({ revision, changes }) => `${revision}: ${changes.map((c) => `${c.operation} ${formatRelationship(c.relationship)}`).join(", ")}`);
+}
+
+// Deterministic pseudo-random numbers in [0, 1) (a linear congruential generator), so that a
+// failing pagination run can be replayed.
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+async function expectRejects(promise: Promise<unknown>, errorClass: abstract new (...args: never[]) => Error, field: string | undefined, message: RegExp): Promise<void> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(errorClass);
+  expect((error as { field?: string }).field).toBe(field);
+  expect((error as Error).message).toMatch(message);
+}
+
+// The fixture for filters and ordering, listed in the order the contract requires; it is written
+// shuffled so that the store, not the write order, produces that order.
+const FILTER_FIXTURE = [
+  "document:readme#editor@user:ann",
+  "document:readme#viewer@group:eng#admin",
+  "document:readme#viewer@group:eng#member",
+  "document:readme#viewer@user:*",
+  "document:readme#viewer@user:ann",
+  "document:readme#viewer@user:bob",
+  "document:report#viewer@user:ann",
+  "document:spec#viewer@group:eng",
+  "document:spec#viewer@group:eng#member",
+  "folder:root#viewer@user:ann",
+];
+
+// Byte order (Postgres: COLLATE "C"), not a locale's: "B" < "a" < "a-b" < "a_b" < "ab", and a
+// subject without relation before the same subject with any relation.
+const ORDER_FIXTURE = [
+  "doc:B#viewer@user:x",
+  "doc:a#editor@user:x",
+  "doc:a#viewer@group:eng",
+  "doc:a#viewer@group:eng#admin",
+  "doc:a#viewer@group:eng#member",
+  "doc:a#viewer@user:*",
+  "doc:a#viewer@user:X",
+  "doc:a#viewer@user:x",
+  "doc:a#viewer_all@user:x",
+  "doc:a-b#viewer@user:x",
+  "doc:a_b#viewer@user:x",
+  "doc:ab#viewer@user:x",
+  "doc_folder:a#viewer@user:x",
+  "docs:a#viewer@user:x",
+];
+
+function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const random = seededRandom(seed);
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j] as T, copy[i] as T];
+  }
+  return copy;
+}
+
+/**
+ * runStoreConformance declares the vitest suite every Store implementation must pass. `makeStore`
+ * returns a fresh, empty store for each test; `cleanup` (default: `close`) runs after each test
+ * and may receive a store the test already closed.
+ */
+export function runStoreConformance(name: string, makeStore: () => Promise<Store>, cleanup?: (store: Store) => Promise<void>): void {
+  describe(`${name} conforms to the Store contract`, () => {
+    let store: Store;
+
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+
+    afterEach(async () => {
+      await (cleanup ?? ((s: Store) => s.close()))(store);
+    });
+
+    describe("revisions", () => {
+      it("starts empty at revision 0 with no schema", async () => {
+        expect(await store.headRevision()).toBe(0);
+        expect(await readAt(store.snapshot(0))).toEqual([]);
+        expect(await store.readSchema()).toBeUndefined();
+      });
+
+      it("commits every write, delete and schema write at a revision greater than all earlier ones", async () => {
+        const revisions = [
+          await touchAll(store, ["document:a#viewer@user:ann"]),
+          await store.write([update("create", "document:b#viewer@user:ann")]),
+          await store.write([update("delete", "document:absent#viewer@user:ann")]),
+          await store.write([]),
+          (await store.deleteByFilter({ resourceType: "document", resourceId: "a" })).revision,
+          (await store.deleteByFilter({ resourceType: "nothing" })).revision,
+          await store.writeSchema("definition user {}", async () => {}),
+        ];
+        for (let i = 1; i < revisions.length; i++) expect(revisions[i]).toBeGreaterThan(revisions[i - 1] as number);
+        expect(revisions[0]).toBeGreaterThan(0);
+        expect(await store.headRevision()).toBe(revisions[revisions.length - 1]);
+      });
+
+      it("gives concurrent writes distinct revisions and keeps all of them", async () => {
+        const lines = Array.from({ length: 20 }, (_, i) => `document:d${i}#viewer@user:ann`);
+        const revisions = await Promise.all(lines.map((line) => touchAll(store, [line])));
+        expect(new Set(revisions).size).toBe(lines.length);
+        expect(await store.headRevision()).toBe(Math.max(...revisions));
+        expect((await readHead(store)).sort()).toEqual([...lines].sort());
+      });
+
+      it("refuses a snapshot newer than the head with FailedPreconditionError naming the revision", async () => {
+        const head = await touchAll(store, ["document:a#viewer@user:ann"]);
+        await expectRejects(readSnapshot(store, head + 1), FailedPreconditionError, "revision", /revision.*newer/);
+      });
+
+      it.each([-1, 1.5, Number.NaN])("refuses the revision %s with InvalidArgumentError", async (revision) => {
+        await expectRejects(readSnapshot(store, revision), InvalidArgumentError, "revision", /revision/);
+      });
+
+      it("hands out readers that report their revision", async () => {
+        const head = await touchAll(store, ["document:a#viewer@user:ann"]);
+        expect(store.snapshot(head).revision).toBe(head);
+        expect(store.snapshot(0).revision).toBe(0);
+      });
+    });
+
+    describe("snapshot isolation", () => {
+      it("does not show a reader at N what was written at N+1", async () => {
+        const first = await touchAll(store, ["document:a#viewer@user:ann"]);
+        const reader = store.snapshot(first);
+        await touchAll(store, ["document:a#viewer@user:bob"]);
+        expect(await readAt(reader)).toEqual(["document:a#viewer@user:ann"]);
+        expect(await readAt(store.snapshot(first))).toEqual(["document:a#viewer@user:ann"]);
+      });
+
+      it("keeps deleted relationships visible at the revisions before their deletion", async () => {
+        const written = await touchAll(store, ["document:a#viewer@user:ann", "document:a#viewer@user:bob"]);
+        const deleted = await store.write([update("delete", "document:a#viewer@user:ann")]);
+        expect(await readAt(store.snapshot(written))).toEqual(["document:a#viewer@user:ann", "document:a#viewer@user:bob"]);
+        expect(await readAt(store.snapshot(deleted))).toEqual(["document:a#viewer@user:bob"]);
+        expect(await readAt(store.snapshot(written - 1))).toEqual([]);
+      });
+
+      it("shows each version of a touched relationship at its own revisions", async () => {
+        const plain = await touchAll(store, ["document:a#viewer@user:ann"]);
+        const caveated = await touchAll(store, ['document:a#viewer@user:ann[on_weekdays:{"tz":"UTC"}]']);
+        const expiring = await touchAll(store, [`document:a#viewer@user:ann[expiration:${FUTURE}]`]);
+        expect(await readAt(store.snapshot(plain))).toEqual(["document:a#viewer@user:ann"]);
+        expect(await readAt(store.snapshot(caveated))).toEqual(['document:a#viewer@user:ann[on_weekdays:{"tz":"UTC"}]']);
+        expect(await readAt(store.snapshot(expiring))).toEqual([`document:a#viewer@user:ann[expiration:${FUTURE}]`]);
+      });
+
+      it("lets a deleted and re-created relationship be read at every revision", async () => {
+        const created = await touchAll(store, ["document:a#viewer@user:ann"]);
+        const deleted = await store.write([update("delete", "document:a#viewer@user:ann")]);
+        const recreated = await store.write([update("create", "document:a#viewer@user:ann")]);
+        expect(await readAt(store.snapshot(created))).toHaveLength(1);
+        expect(await readAt(store.snapshot(deleted))).toHaveLength(0);
+        expect(await readAt(store.snapshot(recreated))).toHaveLength(1);
+      });
+
+      it("returns stored copies that later changes to the caller's objects do not affect", async () => {
+        const relationship = { resource: { type: "document", id: "a" }, relation: "viewer", subject: { type: "user", id: "ann" } };
+        const revision = await store.write([{ operation: "touch", relationship }]);
+        relationship.resource.id = "b";
+        expect(await readAt(store.snapshot(revision))).toEqual(["document:a#viewer@user:ann"]);
+      });
+    });
+
+    describe("write", () => {
+      it("creates a relationship that is absent", async () => {
+        await store.write([update("create", "document:a#viewer@user:ann")]);
+        expect(await readHead(store)).toEqual(["document:a#viewer@user:ann"]);
+      });
+
+      it("refuses to create a live relationship with AlreadyExistsError naming it, and writes nothing", async () => {
+        const head = await touchAll(store, ["document:a#viewer@user:ann"]);
+        const write = store.write([update("touch", "document:b#viewer@user:ann"), update("create", "document:a#viewer@user:ann")]);
+        await expectRejects(write, AlreadyExistsError, "updates[1]", /updates\[1\].*document:a#viewer@user:ann/);
+        expect(await store.headRevision()).toBe(head);
+        expect(await readHead(store)).toEqual(["document:a#viewer@user:ann"]);
+      });
+
+      it("creates a relationship again after it was deleted", async () => {
+        await touchAll(store, ["document:a#viewer@user:ann"]);
+        await store.write([update("delete", "document:a#viewer@user:ann")]);
+        await store.write([update("create", "document:a#viewer@user:ann")]);
+        expect(await readHead(store)).toEqual(["document:a#viewer@user:ann"]);
+      });
+
+      it.each([
+        ["creates an absent relationship", [], "document:a#viewer@user:ann", ["document:a#viewer@user:ann"]],
+        ["adds a caveat", ["document:a#viewer@user:ann"], "document:a#viewer@user:ann[on_weekdays]", ["document:a#viewer@user:ann[on_weekdays]"]],
+        ["removes a caveat", ["document:a#viewer@user:ann[on_weekdays]"], "document:a#viewer@user:ann", ["document:a#viewer@user:ann"]],
+        ["replaces an expiry", [`document:a#viewer@user:ann[expiration:${FUTURE}]`], "document:a#viewer@user:ann", ["document:a#viewer@user:ann"]],
+        ["leaves an identical relationship as it was", ["document:a#viewer@user:ann"], "document:a#viewer@user:ann", ["document:a#viewer@user:ann"]],
+      ])("touch %s and commits a new revision", async (_, before: string[], touched: string, after: string[]) => {
+        const previous = before.length > 0 ? await touchAll(store, before) : 0;
+        const revision = await touchAll(store, [touched]);
+        expect(revision).toBeGreaterThan(previous);
+        expect(await readHead(store)).toEqual(after);
+      });
+
+      it.each([
+        ["a live relationship", ["document:a#viewer@user:ann", "document:a#viewer@user:bob"], ["document:a#viewer@user:bob"]],
+        ["an absent relationship (a no-op that still commits)", ["document:a#viewer@user:bob"], ["document:a#viewer@user:bob"]],
+        ["a caveated relationship, whatever caveat the delete names", ["document:a#viewer@user:ann[on_weekdays]"], []],
+      ])("delete removes %s", async (_, before: string[], after: string[]) => {
+        const previous = await touchAll(store, before);
+        const revision = await store.write([update("delete", "document:a#viewer@user:ann")]);
+        expect(revision).toBeGreaterThan(previous);
+        expect(await readHead(store)).toEqual(after);
+      });
+
+      it.each([
+        ["create, create", "create", "create", "document:a#viewer@user:ann", "document:a#viewer@user:ann"],
+        ["touch, delete", "touch", "delete", "document:a#viewer@user:ann", "document:a#viewer@user:ann"],
+        ["different caveats", "touch", "touch", "document:a#viewer@user:ann[on_weekdays]", "document:a#viewer@user:ann"],
+        ["the ... relation spelled out", "touch", "touch", "document:a#viewer@user:ann", "document:a#viewer@user:ann#..."],
+      ] as const)("refuses the same relationship twice in one write (%s) with InvalidArgumentError naming updates[i]", async (_, firstOp, secondOp, first, second) => {
+        const head = await touchAll(store, ["document:z#viewer@user:zed"]);
+        const write = store.write([update("touch", "document:b#viewer@user:ann"), update(firstOp, first), update(secondOp, second)]);
+        await expectRejects(write, InvalidArgumentError, "updates[2]", /updates\[2\].*document:a#viewer@user:ann.*updates\[1\]/);
+        expect(await store.headRevision()).toBe(head);
+        expect(await readHead(store)).toEqual(["document:z#viewer@user:zed"]);
+      });
+
+      it("aborts a write checked against an older schema, writing nothing", async () => {
+        const schemaRevision = await store.writeSchema("definition user {}", async () => {});
+        const newer = await store.writeSchema("definition user {}\ndefinition document {}", async () => {});
+        const write = store.write([update("touch", "document:a#viewer@user:ann")], [], { schemaRevision });
+        await expectRejects(write, AbortedError, "schemaRevision", /schemaRevision/);
+        expect(await store.headRevision()).toBe(newer);
+        expect(await readHead(store)).toEqual([]);
+      });
+
+      it("applies a write checked against the current schema", async () => {
+        const schemaRevision = await store.writeSchema("definition user {}", async () => {});
+        await store.write([update("touch", "document:a#viewer@user:ann")], [], { schemaRevision });
+        expect(await readHead(store)).toEqual(["document:a#viewer@user:ann"]);
+      });
+    });
+
+    describe("preconditions", () => {
+      const existing = ["document:a#viewer@user:ann", `document:gone#viewer@user:ann[expiration:${PAST}]`];
+      const cases: Array<[string, Precondition, boolean]> = [
+        ["must_match holds when a relationship matches", { operation: "must_match", filter: { resourceType: "document", resourceId: "a" } }, true],
+        ["must_match fails when nothing matches", { operation: "must_match", filter: { resourceType: "document", resourceId: "b" } }, false],
+        ["must_match fails when only an expired relationship matches", { operation: "must_match", filter: { resourceType: "document", resourceId: "gone" } }, false],
+        ["must_not_match holds when nothing matches", { operation: "must_not_match", filter: { subject: { type: "user", id: "bob" } } }, true],
+        ["must_not_match fails when a relationship matches", { operation: "must_not_match", filter: { subject: { type: "user", id: "ann" } } }, false],
+      ];
+
+      it.each(cases)("write: %s", async (_, precondition, holds) => {
+        const head = await touchAll(store, existing);
+        const write = store.write([update("touch", "document:new#viewer@user:cat")], [{ operation: "must_match", filter: {} }, precondition]);
+        if (holds) {
+          expect(await write).toBeGreaterThan(head);
+          expect(await readHead(store, { resourceId: "new" })).toEqual(["document:new#viewer@user:cat"]);
+        } else {
+          await expectRejects(write, FailedPreconditionError, "preconditions[1]", /preconditions\[1\].*(must_match|must_not_match)/);
+          expect(await store.headRevision()).toBe(head);
+          expect(await readHead(store, { resourceId: "new" })).toEqual([]);
+        }
+      });
+
+      it.each(cases)("deleteByFilter: %s", async (_, precondition, holds) => {
+        const head = await touchAll(store, existing);
+        const deletion = store.deleteByFilter({ resourceType: "document", resourceId: "a" }, [precondition]);
+        if (holds) {
+          const result = await deletion;
+          expect(result.deleted).toBe(1);
+          expect(result.revision).toBeGreaterThan(head);
+        } else {
+          await expectRejects(deletion, FailedPreconditionError, "preconditions[0]", /preconditions\[0\]/);
+          expect(await store.headRevision()).toBe(head);
+          expect(await readHead(store, { resourceId: "a" })).toEqual(["document:a#viewer@user:ann"]);
+        }
+      });
+
+      it("checks preconditions against the head before the write's own updates", async () => {
+        await store.write(
+          [update("touch", "document:a#viewer@user:ann")],
+          [{ operation: "must_not_match", filter: { resourceType: "document", resourceId: "a" } }],
+        );
+        expect(await readHead(store)).toEqual(["document:a#viewer@user:ann"]);
+      });
+    });
+
+    describe("queryRelationships filters", () => {
+      const cases: Array<[string, RelationshipFilter, string[]]> = [
+        ["an empty filter matches everything", {}, FILTER_FIXTURE],
+        ["resourceType", { resourceType: "folder" }, ["folder:root#viewer@user:ann"]],
+        ["resourceType and resourceId", { resourceType: "document", resourceId: "report" }, ["document:report#viewer@user:ann"]],
+        ["resourceId alone", { resourceId: "root" }, ["folder:root#viewer@user:ann"]],
+        ["resourceIdPrefix", { resourceType: "document", resourceIdPrefix: "re" }, FILTER_FIXTURE.filter((t) => t.startsWith("document:re"))],
+        ["resourceIdPrefix alone", { resourceIdPrefix: "ro" }, ["folder:root#viewer@user:ann"]],
+        ["relation alone", { relation: "editor" }, ["document:readme#editor@user:ann"]],
+        [
+          "resource type, id and relation",
+          { resourceType: "document", resourceId: "readme", relation: "viewer" },
+          FILTER_FIXTURE.filter((t) => t.startsWith("document:readme#viewer")),
+        ],
+        ["subject type", { subject: { type: "group" } }, FILTER_FIXTURE.filter((t) => t.includes("@group:"))],
+        [
+          "subject type and id",
+          { subject: { type: "user", id: "ann" } },
+          ["document:readme#editor@user:ann", "document:readme#viewer@user:ann", "document:report#viewer@user:ann", "folder:root#viewer@user:ann"],
+        ],
+        ["subject id * (only wildcard subjects)", { subject: { type: "user", id: "*" } }, ["document:readme#viewer@user:*"]],
+        [
+          "subject relation undefined (any relation or none)",
+          { resourceType: "document", subject: { type: "group", id: "eng" } },
+          ["document:readme#viewer@group:eng#admin", "document:readme#viewer@group:eng#member", "document:spec#viewer@group:eng", "document:spec#viewer@group:eng#member"],
+        ],
+        ["subject relation null (no relation only)", { subject: { type: "group", relation: null } }, ["document:spec#viewer@group:eng"]],
+        [
+          "subject relation string",
+          { subject: { type: "group", id: "eng", relation: "member" } },
+          ["document:readme#viewer@group:eng#member", "document:spec#viewer@group:eng#member"],
+        ],
+        [
+          "resource and subject together",
+          { resourceType: "document", resourceId: "readme", relation: "viewer", subject: { type: "user" } },
+          ["document:readme#viewer@user:*", "document:readme#viewer@user:ann", "document:readme#viewer@user:bob"],
+        ],
+        [
+          "relation and subject id",
+          { resourceType: "document", relation: "viewer", subject: { type: "user", id: "ann" } },
+          ["document:readme#viewer@user:ann", "document:report#viewer@user:ann"],
+        ],
+        ["a filter nothing matches", { resourceType: "document", resourceId: "readme", relation: "owner" }, []],
+        ["a subject nothing matches", { subject: { type: "user", id: "nobody" } }, []],
+      ];
+
+      it.each(cases)("%s", async (_, filter, expected) => {
+        await touchAll(store, shuffled(FILTER_FIXTURE, 7));
+        expect(await readHead(store, filter)).toEqual(expected);
+      });
+
+      it("refuses resourceId together with resourceIdPrefix with InvalidArgumentError", async () => {
+        const reader = store.snapshot(0);
+        await expectRejects(reader.queryRelationships({ resourceId: "a", resourceIdPrefix: "a" }), InvalidArgumentError, "filter.resourceIdPrefix", /resourceIdPrefix/);
+      });
+    });
+
+    describe("ordering and pagination", () => {
+      it("orders by resource type, resource id, relation, subject type, id and relation (none first), in byte order", async () => {
+        await touchAll(store, shuffled(ORDER_FIXTURE, 3));
+        expect(await readHead(store)).toEqual(ORDER_FIXTURE);
+        expect(await readHead(store, { resourceType: "doc", resourceId: "a", relation: "viewer" })).toEqual(
+          ORDER_FIXTURE.filter((t) => t.startsWith("doc:a#viewer@")),
+        );
+        expect(await readHead(store, { subject: { type: "user", id: "x" } })).toEqual(ORDER_FIXTURE.filter((t) => t.endsWith("@user:x")));
+      });
+
+      it.each([
+        ["everything", {}],
+        ["one resource type", { resourceType: "document" }],
+        ["one resource and relation", { resourceType: "document", resourceId: "d0", relation: "viewer" }],
+        ["one subject", { subject: { type: "user", id: "u1" } }],
+        ["one resource and relation, user subjects only", { resourceType: "document", resourceId: "d3", relation: "editor", subject: { type: "user" } }],
+      ] as Array<[string, RelationshipFilter]>)("pages through %s with random page sizes exactly as one full read", async (_, filter) => {
+        const lines: string[] = [];
+        for (let d = 0; d < 6; d++) {
+          for (const relation of ["editor", "viewer"]) {
+            for (let u = 0; u < 12; u++) lines.push(`document:d${d}#${relation}@user:u${u}`);
+            lines.push(`document:d${d}#${relation}@group:g${d}#member`);
+          }
+        }
+        for (let f = 0; f < 30; f++) lines.push(`folder:f${f}#viewer@user:u${f % 5}`);
+        await touchAll(store, shuffled(lines, 11));
+        const reader = store.snapshot(await store.headRevision());
+        const full = await reader.queryRelationships(filter);
+        expect(full.length).toBeGreaterThan(filter.subject === undefined && filter.relation === undefined ? 100 : 5);
+
+        const random = seededRandom(full.length);
+        const paged: Relationship[] = [];
+        let after: Relationship | undefined;
+        for (;;) {
+          const limit = 1 + Math.floor(random() * 17);
+          const page = await reader.queryRelationships(filter, { after, limit });
+          expect(page.length).toBeLessThanOrEqual(limit);
+          paged.push(...page);
+          if (page.length < limit) break;
+          after = page[page.length - 1];
+        }
+        expect(texts(paged)).toEqual(texts(full));
+      });
+
+      it("resumes strictly after `after`, even when `after` names a relationship that is not stored", async () => {
+        await touchAll(store, ORDER_FIXTURE);
+        const reader = store.snapshot(await store.headRevision());
+        expect(texts(await reader.queryRelationships({}, { after: rel("doc:a#viewer@group:eng#admin"), limit: 2 }))).toEqual([
+          "doc:a#viewer@group:eng#member",
+          "doc:a#viewer@user:*",
+        ]);
+        expect(texts(await reader.queryRelationships({}, { after: rel("doc:a#viewer@group:eng#bbb"), limit: 2 }))).toEqual([
+          "doc:a#viewer@group:eng#member",
+          "doc:a#viewer@user:*",
+        ]);
+        expect(texts(await reader.queryRelationships({ resourceType: "doc" }, { after: rel("doc:ab#viewer@user:x") }))).toEqual([]);
+      });
+
+      it("caps the result at `limit` and refuses a limit that is not a positive integer", async () => {
+        await touchAll(store, ORDER_FIXTURE);
+        const reader = store.snapshot(await store.headRevision());
+        expect(texts(await reader.queryRelationships({}, { limit: 3 }))).toEqual(ORDER_FIXTURE.slice(0, 3));
+        await expectRejects(reader.queryRelationships({}, { limit: 0 }), InvalidArgumentError, "options.limit", /positive integer/);
+      });
+    });
+
+    describe("deleteByFilter", () => {
+      it("deletes every live match at one new revision and leaves the rest", async () => {
+        const before = await touchAll(store, FILTER_FIXTURE);
+        const result = await store.deleteByFilter({ resourceType: "document", resourceId: "readme" });
+        expect(result.deleted).toBe(6);
+        expect(result.revision).toBeGreaterThan(before);
+        expect(await store.headRevision()).toBe(result.revision);
+        expect(await readHead(store)).toEqual(FILTER_FIXTURE.filter((t) => !t.startsWith("document:readme")));
+        expect(await readAt(store.snapshot(before))).toEqual(FILTER_FIXTURE);
+      });
+
+      it("deletes up to and including the limit", async () => {
+        await touchAll(store, FILTER_FIXTURE);
+        const { deleted } = await store.deleteByFilter({ subject: { type: "user", id: "ann" } }, [], { limit: 4 });
+        expect(deleted).toBe(4);
+        expect(await readHead(store, { subject: { type: "user", id: "ann" } })).toEqual([]);
+      });
+
+      it("deletes nothing and throws ResourceExhaustedError naming the limit when more would be deleted", async () => {
+        const head = await touchAll(store, FILTER_FIXTURE);
+        await expectRejects(store.deleteByFilter({ subject: { type: "user", id: "ann" } }, [], { limit: 3 }), ResourceExhaustedError, "limit", /limit.*3/);
+        expect(await store.headRevision()).toBe(head);
+        expect(await readHead(store)).toEqual(FILTER_FIXTURE);
+      });
+
+      it("commits a new revision even when nothing matches", async () => {
+        const head = await touchAll(store, FILTER_FIXTURE);
+        const result = await store.deleteByFilter({ resourceType: "nothing" });
+        expect(result.deleted).toBe(0);
+        expect(result.revision).toBeGreaterThan(head);
+      });
+
+      it("does not count or delete expired relationships", async () => {
+        await touchAll(store, [`document:a#viewer@user:ann[expiration:${PAST}]`, "document:a#viewer@user:bob"]);
+        const { deleted } = await store.deleteByFilter({ resourceType: "document" });
+        expect(deleted).toBe(1);
+      });
+    });
+
+    describe("schema", () => {
+      it("stores the schema text with the revision that wrote it, and replaces it on rewrite", async () => {
+        const first = await store.writeSchema("definition user {}", async () => {});
+        expect(await store.readSchema()).toEqual({ text: "definition user {}", revision: first });
+        const second = await store.writeSchema("definition user {}\ndefinition team {}", async () => {});
+        expect(await store.readSchema()).toEqual({ text: "definition user {}\ndefinition team {}", revision: second });
+      });
+
+      it("runs validate against a reader at the head", async () => {
+        const head = await touchAll(store, ["document:a#viewer@user:ann"]);
+        let seen: { revision: Revision; relationships: string[] } | undefined;
+        await store.writeSchema("definition user {}", async (reader) => {
+          seen = { revision: reader.revision, relationships: await readAt(reader) };
+        });
+        expect(seen).toEqual({ revision: head, relationships: ["document:a#viewer@user:ann"] });
+      });
+
+      it("writes nothing when validate refuses, and passes its error on", async () => {
+        const schemaRevision = await store.writeSchema("definition user {}", async () => {});
+        const refusal = new FailedPreconditionError("definition document: relationships would be orphaned", { field: "schema" });
+        await expect(
+          store.writeSchema("definition other {}", async () => {
+            throw refusal;
+          }),
+        ).rejects.toBe(refusal);
+        expect(await store.headRevision()).toBe(schemaRevision);
+        expect(await store.readSchema()).toEqual({ text: "definition user {}", revision: schemaRevision });
+      });
+
+      it("holds writes off while validate runs", async () => {
+        let release = (): void => {};
+        const released = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        let started = (): void => {};
+        const validateStarted = new Promise<void>((resolve) => {
+          started = resolve;
+        });
+        let validated: string[] = [];
+        const schemaWrite = store.writeSchema("definition user {}", async (reader) => {
+          started();
+          await released;
+          validated = await readAt(reader);
+        });
+        await validateStarted;
+        let writeDone = false;
+        const write = touchAll(store, ["document:a#viewer@user:ann"]).then((revision) => {
+          writeDone = true;
+          return revision;
+        });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(writeDone).toBe(false);
+        release();
+        const schemaRevision = await schemaWrite;
+        expect(await write).toBeGreaterThan(schemaRevision);
+        expect(validated).toEqual([]);
+      });
+    });
+
+    describe("watch", () => {
+      it("replays history from 0, then receives live writes in revision order", async () => {
+        const r1 = await touchAll(store, ["document:a#viewer@user:ann", "document:a#viewer@user:bob[on_weekdays]"]);
+        const r2 = await store.write([update("delete", "document:a#viewer@user:bob"), update("create", "document:b#viewer@user:ann")]);
+        const watching = takeChangeSets(store, 0, 4);
+        const r3 = await store.deleteByFilter({ resourceType: "document", resourceId: "a" });
+        const r4 = await touchAll(store, [`document:c#viewer@user:ann[expiration:${FUTURE}]`]);
+        expect(describeChangeSets(await watching)).toEqual([
+          `${r1}: touch document:a#viewer@user:ann, touch document:a#viewer@user:bob[on_weekdays]`,
+          `${r2}: delete document:a#viewer@user:bob[on_weekdays], touch document:b#viewer@user:ann`,
+          `${r3.revision}: delete document:a#viewer@user:ann`,
+          `${r4}: touch document:c#viewer@user:ann[expiration:${FUTURE}]`,
+        ]);
+      });
+
+      it("resumes after a revision without gaps or duplicates", async () => {
+        for (let i = 0; i < 6; i++) await touchAll(store, [`document:d${i}#viewer@user:ann`]);
+        const all = await takeChangeSets(store, 0, 6);
+        const resumeAfter = (all[2] as ChangeSet).revision;
+        const resumed = takeChangeSets(store, resumeAfter, 4);
+        await touchAll(store, ["document:d6#viewer@user:ann"]);
+        const rest = await resumed;
+        expect(rest.map((c) => c.revision)).toEqual([...all.slice(3).map((c) => c.revision), await store.headRevision()]);
+        expect(describeChangeSets(rest.slice(0, 3))).toEqual(describeChangeSets(all.slice(3)));
+      });
+
+      it("yields nothing for schema writes and writes that changed no relationship", async () => {
+        await store.writeSchema("definition user {}", async () => {});
+        await store.write([update("delete", "document:absent#viewer@user:ann")]);
+        await store.deleteByFilter({ resourceType: "nothing" });
+        const watching = takeChangeSets(store, 0, 1);
+        const revision = await touchAll(store, ["document:a#viewer@user:ann"]);
+        expect(describeChangeSets(await watching)).toEqual([`${revision}: touch document:a#viewer@user:ann`]);
+      });
+
+      it("ends cleanly when the signal aborts while waiting", async () => {
+        const written = await touchAll(store, ["document:a#viewer@user:ann"]);
+        const controller = new AbortController();
+        const seen: Revision[] = [];
+        for await (const changeSet of store.watch(0, controller.signal)) {
+          seen.push(changeSet.revision);
+          // Abort later, while the watch is waiting for the next commit.
+          setTimeout(() => controller.abort(), 20);
+        }
+        expect(seen).toEqual([written]);
+      });
+
+      it("refuses to watch from a revision newer than the head", async () => {
+        const head = await touchAll(store, ["document:a#viewer@user:ann"]);
+        await expectRejects(takeChangeSets(store, head + 1, 1), FailedPreconditionError, "afterRevision", /afterRevision/);
+      });
+    });
+
+    describe("expiry", () => {
+      const lines = [`document:a#viewer@user:ann[expiration:${PAST}]`, `document:a#viewer@user:bob[expiration:${FUTURE}]`, "document:a#viewer@user:cat"];
+
+      it.each([
+        ["a resource, relation lookup", { resourceType: "document", resourceId: "a", relation: "viewer" }],
+        ["a subject lookup", { subject: { type: "user" } }],
+        ["a scan", {}],
+      ] as Array<[string, RelationshipFilter]>)("hides relationships whose expiry has passed from %s", async (_, filter) => {
+        await touchAll(store, lines);
+        expect(await readHead(store, filter)).toEqual([`document:a#viewer@user:bob[expiration:${FUTURE}]`, "document:a#viewer@user:cat"]);
+        expect(await readHead(store, { ...filter, subject: { type: "user", id: "ann" } })).toEqual([]);
+      });
+
+      it("creates a relationship over an expired one", async () => {
+        await touchAll(store, lines);
+        await store.write([update("create", "document:a#viewer@user:ann")]);
+        expect(await readHead(store, { subject: { type: "user", id: "ann" } })).toEqual(["document:a#viewer@user:ann"]);
+      });
+    });
+
+    describe("close", () => {
+      it("makes every later call fail with StoreUnavailableError, and may be called twice", async () => {
+        const head = await touchAll(store, ["document:a#viewer@user:ann"]);
+        const reader = store.snapshot(head);
+        await store.close();
+        await store.close();
+        const calls: Array<[string, () => Promise<unknown>]> = [
+          ["headRevision", () => store.headRevision()],
+          ["snapshot", async () => store.snapshot(0)],
+          ["an earlier reader", () => reader.queryRelationships({})],
+          ["write", () => touchAll(store, ["document:b#viewer@user:ann"])],
+          ["deleteByFilter", () => store.deleteByFilter({})],
+          ["readSchema", () => store.readSchema()],
+          ["writeSchema", () => store.writeSchema("definition user {}", async () => {})],
+          ["watch", () => takeChangeSets(store, 0, 1)],
+        ];
+        for (const [call, run] of calls) {
+          await expect(run(), call).rejects.toThrow(StoreUnavailableError);
+        }
+      });
+
+      it("ends a running watch with StoreUnavailableError", async () => {
+        const watching = takeChangeSets(store, 0, 1);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        await store.close();
+        await expect(watching).rejects.toThrow(StoreUnavailableError);
+      });
+    });
+  });
+}

@@ -1,0 +1,36 @@
+import { InvalidArgumentError } from "../tuple/index.ts";
+import type { QueryOptions, RelationshipFilter } from "./store.ts";
+
+// Shared by every Store implementation so that they reject the same inputs with the same fields.
+
+/** validateRelationshipFilter throws InvalidArgumentError naming `field` if the filter is contradictory. */
+export function validateRelationshipFilter(filter: RelationshipFilter, field: string): void {
+  if (filter.resourceId !== undefined && filter.resourceIdPrefix !== undefined) {
+    throw new InvalidArgumentError(`${field}.resourceIdPrefix: cannot be combined with ${field}.resourceId`, {
+      field: `${field}.resourceIdPrefix`,
+    });
+  }
+}
+
+/**
+ * validateLimit throws InvalidArgumentError naming `field` unless `limit` is undefined (no limit)
+ * or a positive integer. Zero is refused rather than read as "no limit" or "nothing": the API
+ * layer decides what a proto default of 0 means and must say so explicitly.
+ */
+export function validateLimit(limit: number | undefined, field: string): void {
+  if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 1)) {
+    throw new InvalidArgumentError(`${field}: must be a positive integer, got ${String(limit)}`, { field });
+  }
+}
+
+/** validateQueryOptions checks QueryOptions; errors name `options.limit`. */
+export function validateQueryOptions(options: QueryOptions): void {
+  validateLimit(options.limit, "options.limit");
+}
+
+/** validateRevision throws InvalidArgumentError naming `field` unless `revision` is a non-negative integer. */
+export function validateRevision(revision: number, field: string): void {
+  if (!(Number.isSafeInteger(revision) && revision >= 0)) {
+    throw new InvalidArgumentError(`${field}: a revision is a non-negative integer, got ${String(revision)}`, { field });
+  }
+}
