@@ -12,7 +12,7 @@ export {
 export { InvalidRelationshipError } from "./errors.ts";
 export type { Revision, ObjectRef, SubjectRef, CaveatRef, Relationship } from "./relationship.ts";
 export { WILDCARD_ID } from "./relationship.ts";
-export { validateTypeName, validateRelationName, validateObjectId } from "./names.ts";
+export { validateTypeName, validateRelationName, validateCaveatName, validateObjectId } from "./names.ts";
 export {
   parseObjectRef,
   parseSubjectRef,

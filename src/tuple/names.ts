@@ -1,7 +1,9 @@
 import { InvalidRelationshipError } from "./errors.ts";
 
 // Syntax from DESIGN.md "Vocabulary". Whether a name exists is the schema's business, not ours.
-const TYPE_NAME = /^(?:[a-z][a-z0-9_]*\/)?[a-z][a-z0-9_]*$/;
+const TYPE_NAME = /^(?:[a-z][a-z0-9_]*\/)*[a-z][a-z0-9_]*$/;
+// SpiceDB accepts caveat names with capitals and prefixes (`Upper_`, `org/cv`).
+const CAVEAT_NAME = /^(?:[a-zA-Z_][a-zA-Z0-9_]*\/)*[a-zA-Z_][a-zA-Z0-9_]*$/;
 const RELATION_NAME = /^[a-z][a-z0-9_]*$/;
 const OBJECT_ID = /^[a-zA-Z0-9/_|\-=+]{1,1024}$/;
 
@@ -25,6 +27,13 @@ export function validateRelationName(name: string, field: string): void {
       `${field}: "${truncate(name)}" is not a valid relation name (expected [a-z][a-z0-9_]*)`,
       { field },
     );
+  }
+}
+
+/** validateCaveatName throws InvalidRelationshipError naming `field` unless `name` is a legal caveat name. */
+export function validateCaveatName(name: string, field: string): void {
+  if (name.length > MAX_NAME_LENGTH || !CAVEAT_NAME.test(name)) {
+    throw new InvalidRelationshipError(`${field}: "${truncate(name)}" is not a valid caveat name`, { field });
   }
 }
 

@@ -1,5 +1,5 @@
 import { InvalidRelationshipError } from "./errors.ts";
-import { validateObjectId, validateRelationName, validateTypeName } from "./names.ts";
+import { validateCaveatName, validateObjectId, validateRelationName, validateTypeName } from "./names.ts";
 import type { CaveatRef, ObjectRef, Relationship, SubjectRef } from "./relationship.ts";
 
 // Text forms follow SpiceDB exactly, because users paste them:
@@ -97,7 +97,7 @@ function splitSuffixes(text: string, field: string): { core: string; caveat?: Ca
 function parseCaveatSuffix(inner: string, field: string): CaveatRef {
   const colon = inner.indexOf(":");
   const name = colon < 0 ? inner : inner.slice(0, colon);
-  validateRelationName(name, `${field}.name`);
+  validateCaveatName(name, `${field}.name`);
   if (colon < 0) return { name, context: {} };
   let context: unknown;
   try {

@@ -1,0 +1,57 @@
+// Package api: the gRPC server for mandate.v1 (handlers, errors to status codes, health, reflection) and a typed client.
+export { MandateServer } from "./mandate-server.ts";
+export type { MandateServerOptions } from "./mandate-server.ts";
+export { createMandateClient, callErrorOf } from "./mandate-client.ts";
+export type { MandateClient, CallOptions, MandateCallError } from "./mandate-client.ts";
+export { DEFAULT_API_LIMITS } from "./limits.ts";
+export type { ApiLimits } from "./limits.ts";
+export { encodeZedToken, decodeZedToken } from "./consistency-token.ts";
+export { toWireStruct, fromWireStruct, toWireTimestamp, fromWireTimestamp } from "./struct-codec.ts";
+export type { JsonValue } from "./struct-codec.ts";
+export { relationshipFromWire, filterFromWire } from "./from-proto.ts";
+export { relationshipToWire, objectRefToWire, subjectRefToWire } from "./to-proto.ts";
+export { PERMISSIONS_SERVICE, SCHEMA_SERVICE } from "./mandate-proto.ts";
+export type {
+  WireStruct,
+  WireValue,
+  WireTimestamp,
+  WireObjectReference,
+  WireSubjectReference,
+  WireContextualizedCaveat,
+  WireRelationship,
+  WireZedToken,
+  WireCursor,
+  WireConsistency,
+  WireSubjectFilter,
+  WireRelationshipFilter,
+  WirePrecondition,
+  WirePreconditionOperation,
+  WireRelationshipUpdate,
+  WireUpdateOperation,
+  WireErrorStatus,
+  WirePermissionship,
+  WirePartialCaveatInfo,
+  WireCheckDebugTrace,
+  WireTraceOperation,
+  WireCheckPermissionRequest,
+  WireCheckPermissionResponse,
+  WireCheckBulkPermissionsRequestItem,
+  WireCheckBulkPermissionsRequest,
+  WireCheckBulkPermissionsResponseItem,
+  WireCheckBulkPermissionsPair,
+  WireCheckBulkPermissionsResponse,
+  WireAlgebraicOperation,
+  WirePermissionRelationshipTree,
+  WireExpandPermissionTreeRequest,
+  WireExpandPermissionTreeResponse,
+  WireWriteRelationshipsRequest,
+  WireWriteRelationshipsResponse,
+  WireDeleteRelationshipsRequest,
+  WireDeleteRelationshipsResponse,
+  WireReadRelationshipsRequest,
+  WireReadRelationshipsResponse,
+  WireReadSchemaRequest,
+  WireReadSchemaResponse,
+  WireWriteSchemaRequest,
+  WireWriteSchemaResponse,
+} from "./wire-types.ts";

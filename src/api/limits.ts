@@ -1,0 +1,34 @@
+import { ResourceExhaustedError } from "../tuple/index.ts";
+
+/**
+ * ApiLimits bound what one request may ask for. Requests past a count limit fail with
+ * RESOURCE_EXHAUSTED naming the limit; a read page larger than `maxReadPageSize` fails with
+ * INVALID_ARGUMENT (as SpiceDB does for its read limit); messages larger than `maxMessageBytes`
+ * are refused by gRPC itself with RESOURCE_EXHAUSTED.
+ */
+export interface ApiLimits {
+  readonly maxUpdatesPerWrite: number;
+  readonly maxPreconditionsPerWrite: number;
+  readonly maxChecksPerBatch: number;
+  readonly maxReadPageSize: number;
+  readonly maxMessageBytes: number;
+}
+
+/** DEFAULT_API_LIMITS are SpiceDB's defaults where it has one. */
+export const DEFAULT_API_LIMITS: ApiLimits = {
+  maxUpdatesPerWrite: 1000,
+  maxPreconditionsPerWrite: 1000,
+  maxChecksPerBatch: 1000,
+  maxReadPageSize: 1000,
+  maxMessageBytes: 4 * 1024 * 1024,
+};
+
+/**
+ * enforceCountLimit throws ResourceExhaustedError naming `field` and the limit when `count`
+ * exceeds `limit`, e.g. "updates: 1001 updates exceed the limit of 1000 (maxUpdatesPerWrite)".
+ */
+export function enforceCountLimit(count: number, limit: number, field: string, what: string, limitName: keyof ApiLimits): void {
+  if (count > limit) {
+    throw new ResourceExhaustedError(`${field}: ${count} ${what} exceed the limit of ${limit} per request (${limitName})`, { field });
+  }
+}

@@ -1,0 +1,122 @@
+import * as grpc from "@grpc/grpc-js";
+import { PERMISSIONS_SERVICE, SCHEMA_SERVICE, loadMandatePackage } from "./mandate-proto.ts";
+import type {
+  WireCheckBulkPermissionsRequest,
+  WireCheckBulkPermissionsResponse,
+  WireCheckPermissionRequest,
+  WireCheckPermissionResponse,
+  WireDeleteRelationshipsRequest,
+  WireDeleteRelationshipsResponse,
+  WireExpandPermissionTreeRequest,
+  WireExpandPermissionTreeResponse,
+  WireReadRelationshipsRequest,
+  WireReadRelationshipsResponse,
+  WireReadSchemaResponse,
+  WireWriteRelationshipsRequest,
+  WireWriteRelationshipsResponse,
+  WireWriteSchemaRequest,
+  WireWriteSchemaResponse,
+} from "./wire-types.ts";
+
+/** CallOptions apply to one call: extra metadata (e.g. x-request-id) and a deadline. */
+export interface CallOptions {
+  readonly metadata?: grpc.Metadata | undefined;
+  readonly deadline?: Date | undefined;
+}
+
+/**
+ * MandateClient is a promise-based client for mandate.v1. Failed calls reject with grpc-js's
+ * ServiceError (`code` is the gRPC status, `details` the server's message).
+ */
+export interface MandateClient {
+  check(request: WireCheckPermissionRequest, options?: CallOptions): Promise<WireCheckPermissionResponse>;
+  checkBulk(request: WireCheckBulkPermissionsRequest, options?: CallOptions): Promise<WireCheckBulkPermissionsResponse>;
+  expand(request: WireExpandPermissionTreeRequest, options?: CallOptions): Promise<WireExpandPermissionTreeResponse>;
+  writeRelationships(request: WireWriteRelationshipsRequest, options?: CallOptions): Promise<WireWriteRelationshipsResponse>;
+  deleteRelationships(request: WireDeleteRelationshipsRequest, options?: CallOptions): Promise<WireDeleteRelationshipsResponse>;
+  /** readRelationships streams the results; breaking out of the loop cancels the call. */
+  readRelationships(request: WireReadRelationshipsRequest, options?: CallOptions): AsyncIterable<WireReadRelationshipsResponse>;
+  writeSchema(request: WireWriteSchemaRequest, options?: CallOptions): Promise<WireWriteSchemaResponse>;
+  readSchema(options?: CallOptions): Promise<WireReadSchemaResponse>;
+  /** close releases the channel; calls after close fail. */
+  close(): void;
+}
+
+type UnaryMethod = (
+  request: unknown,
+  metadata: grpc.Metadata,
+  options: grpc.CallOptions,
+  callback: (error: grpc.ServiceError | null, response: unknown) => void,
+) => grpc.ClientUnaryCall;
+type StreamMethod = (request: unknown, metadata: grpc.Metadata, options: grpc.CallOptions) => grpc.ClientReadableStream<unknown>;
+
+/**
+ * createMandateClient connects to a Mandate server at `address` (`host:port`), without TLS unless
+ * `credentials` say otherwise. The connection is made lazily, on the first call.
+ */
+export function createMandateClient(address: string, credentials = grpc.credentials.createInsecure()): MandateClient {
+  const definition = loadMandatePackage();
+  const Permissions = grpc.makeGenericClientConstructor(definition[PERMISSIONS_SERVICE] as grpc.ServiceDefinition, "PermissionsService");
+  const Schema = grpc.makeGenericClientConstructor(definition[SCHEMA_SERVICE] as grpc.ServiceDefinition, "SchemaService");
+  const permissions = new Permissions(address, credentials) as unknown as Record<string, UnaryMethod | StreamMethod> & grpc.Client;
+  // Both services share one channel.
+  const schema = new Schema(address, credentials, { channelOverride: permissions.getChannel() }) as unknown as Record<string, UnaryMethod> & grpc.Client;
+
+  const unary = <Response>(client: Record<string, unknown>, method: string, request: unknown, options?: CallOptions): Promise<Response> =>
+    new Promise((resolve, reject) => {
+      const call = client[method] as UnaryMethod;
+      call.call(client, request, options?.metadata ?? new grpc.Metadata(), callOptions(options), (error, response) =>
+        error ? reject(error) : resolve(response as Response),
+      );
+    });
+
+  return {
+    check: (request, options) => unary(permissions, "CheckPermission", request, options),
+    checkBulk: (request, options) => unary(permissions, "CheckBulkPermissions", request, options),
+    expand: (request, options) => unary(permissions, "ExpandPermissionTree", request, options),
+    writeRelationships: (request, options) => unary(permissions, "WriteRelationships", request, options),
+    deleteRelationships: (request, options) => unary(permissions, "DeleteRelationships", request, options),
+    readRelationships: (request, options) => ({
+      async *[Symbol.asyncIterator]() {
+        const method = permissions["ReadRelationships"] as StreamMethod;
+        const stream = method.call(permissions, request, options?.metadata ?? new grpc.Metadata(), callOptions(options));
+        try {
+          for await (const message of stream) yield message as WireReadRelationshipsResponse;
+        } finally {
+          stream.cancel();
+        }
+      },
+    }),
+    writeSchema: (request, options) => unary(schema, "WriteSchema", request, options),
+    readSchema: (options) => unary(schema, "ReadSchema", {}, options),
+    close: () => {
+      schema.close();
+      permissions.close();
+    },
+  };
+}
+
+function callOptions(options: CallOptions | undefined): grpc.CallOptions {
+  return options?.deadline ? { deadline: options.deadline } : {};
+}
+
+/** MandateCallError describes a failed call in terms a caller can print without importing grpc-js. */
+export interface MandateCallError {
+  /** code is the numeric gRPC status, e.g. 3. */
+  readonly code: number;
+  /** codeName is the status name, e.g. "INVALID_ARGUMENT". */
+  readonly codeName: string;
+  /** details is the server's message. */
+  readonly details: string;
+}
+
+/**
+ * callErrorOf returns the gRPC status of an error a MandateClient call rejected with, or undefined
+ * when `error` is not a gRPC status error (e.g. a bug in the caller).
+ */
+export function callErrorOf(error: unknown): MandateCallError | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const { code, details } = error as { code?: unknown; details?: unknown };
+  if (typeof code !== "number" || typeof details !== "string") return undefined;
+  return { code, codeName: grpc.status[code] ?? `STATUS_${code}`, details };
+}

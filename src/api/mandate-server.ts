@@ -1,0 +1,81 @@
+import * as grpc from "@grpc/grpc-js";
+import { ReflectionService } from "@grpc/reflection";
+import { HealthImplementation } from "grpc-health-check";
+import type { Logger } from "pino";
+import type { Store } from "../store/index.ts";
+import type { Engine } from "../engine/index.ts";
+import type { ApiLimits } from "./limits.ts";
+import { DEFAULT_API_LIMITS } from "./limits.ts";
+import { MandateCommands } from "./mandate-commands.ts";
+import { PERMISSIONS_SERVICE, SCHEMA_SERVICE, loadMandatePackage } from "./mandate-proto.ts";
+import { permissionsServiceHandlers } from "./permissions-service.ts";
+import { schemaServiceHandlers } from "./schema-service.ts";
+
+/** MandateServerOptions are the server's dependencies; `limits` overrides DEFAULT_API_LIMITS field by field. */
+export interface MandateServerOptions {
+  readonly store: Store;
+  readonly engine: Engine;
+  readonly logger: Logger;
+  readonly limits?: Partial<ApiLimits> | undefined;
+}
+
+/**
+ * MandateServer serves mandate.v1's PermissionsService and SchemaService, the gRPC health service
+ * (SERVING for "" and each service while listening) and server reflection. It owns neither the
+ * store nor the engine: shutdown() stops serving and leaves closing the store to the caller.
+ */
+export class MandateServer {
+  readonly #server: grpc.Server;
+  readonly #health: HealthImplementation;
+  readonly #logger: Logger;
+
+  constructor(options: MandateServerOptions) {
+    const limits: ApiLimits = { ...DEFAULT_API_LIMITS, ...options.limits };
+    this.#logger = options.logger.child({ module: "api" });
+    this.#server = new grpc.Server({
+      "grpc.max_receive_message_length": limits.maxMessageBytes,
+      "grpc.max_send_message_length": limits.maxMessageBytes,
+    });
+    const commands = new MandateCommands({ store: options.store, engine: options.engine, limits });
+    const definition = loadMandatePackage();
+    this.#server.addService(serviceDefinition(definition, PERMISSIONS_SERVICE), permissionsServiceHandlers(commands, limits, this.#logger));
+    this.#server.addService(serviceDefinition(definition, SCHEMA_SERVICE), schemaServiceHandlers(commands, this.#logger));
+    this.#health = new HealthImplementation({ "": "NOT_SERVING", [PERMISSIONS_SERVICE]: "NOT_SERVING", [SCHEMA_SERVICE]: "NOT_SERVING" });
+    this.#health.addToServer(this.#server);
+    new ReflectionService(definition).addToServer(this.#server);
+  }
+
+  /**
+   * listen binds `host:port` without TLS (port 0 picks a free port), starts serving and marks every
+   * service SERVING. Resolves to the bound port.
+   */
+  async listen(host: string, port: number, credentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
+    const address = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+    const bound = await new Promise<number>((resolve, reject) => {
+      this.#server.bindAsync(address, credentials, (error, actualPort) => (error ? reject(error) : resolve(actualPort)));
+    });
+    this.#setStatus("SERVING");
+    this.#logger.info({ address: host, port: bound }, "gRPC server listening");
+    return bound;
+  }
+
+  /**
+   * shutdown marks every service NOT_SERVING, lets calls in flight finish for up to `graceMs`,
+   * then cancels the rest.
+   */
+  async shutdown(graceMs = 5_000): Promise<void> {
+    this.#setStatus("NOT_SERVING");
+    const timer = setTimeout(() => this.#server.forceShutdown(), graceMs);
+    await new Promise<void>((resolve) => this.#server.tryShutdown(() => resolve()));
+    clearTimeout(timer);
+    this.#logger.info("gRPC server stopped");
+  }
+
+  #setStatus(status: "SERVING" | "NOT_SERVING"): void {
+    for (const service of ["", PERMISSIONS_SERVICE, SCHEMA_SERVICE]) this.#health.setStatus(service, status);
+  }
+}
+
+function serviceDefinition(definition: ReturnType<typeof loadMandatePackage>, name: string): grpc.ServiceDefinition {
+  return definition[name] as grpc.ServiceDefinition;
+}

@@ -1,0 +1,57 @@
+import { createHash } from "node:crypto";
+import type { Relationship, Revision } from "../tuple/index.ts";
+import { InvalidArgumentError, parseRelationship, relationshipKey } from "../tuple/index.ts";
+import type { RelationshipFilter } from "../store/index.ts";
+
+// A cursor is `mc1_` + base64url(JSON { r: revision, f: filter fingerprint, a: key of the last
+// relationship sent }). It pins the revision so that a resumed read sees the same snapshot, and
+// carries the filter's fingerprint so that a cursor cannot be replayed against another filter.
+const CURSOR_PREFIX = "mc1_";
+
+/** ReadCursor is the decoded position of a ReadRelationships stream. */
+export interface ReadCursor {
+  readonly revision: Revision;
+  readonly filterFingerprint: string;
+  /** after is the last relationship already returned; the next page starts strictly after it. */
+  readonly after: Relationship;
+}
+
+/** filterFingerprint is a short stable digest of a filter; equal filters give equal fingerprints. */
+export function filterFingerprint(filter: RelationshipFilter): string {
+  const canonical = JSON.stringify([
+    filter.resourceType ?? null,
+    filter.resourceId ?? null,
+    filter.resourceIdPrefix ?? null,
+    filter.relation ?? null,
+    filter.subject ? [filter.subject.type, filter.subject.id ?? null, filter.subject.relation === undefined ? "<any>" : filter.subject.relation] : null,
+  ]);
+  return createHash("sha256").update(canonical).digest("base64url").slice(0, 16);
+}
+
+/** encodeReadCursor returns the opaque cursor token for `cursor`. */
+export function encodeReadCursor(cursor: ReadCursor): string {
+  const body = JSON.stringify({ r: cursor.revision, f: cursor.filterFingerprint, a: relationshipKey(cursor.after) });
+  return CURSOR_PREFIX + Buffer.from(body, "utf8").toString("base64url");
+}
+
+/** decodeReadCursor parses a cursor token; throws InvalidArgumentError naming `field` if it is malformed. */
+export function decodeReadCursor(token: string, field: string): ReadCursor {
+  const malformed = () => new InvalidArgumentError(`${field}: the cursor is malformed; pass back an after_result_cursor exactly as received`, { field });
+  if (!token.startsWith(CURSOR_PREFIX)) throw malformed();
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.from(token.slice(CURSOR_PREFIX.length), "base64url").toString("utf8"));
+  } catch {
+    throw malformed();
+  }
+  if (typeof body !== "object" || body === null) throw malformed();
+  const { r, f, a } = body as Record<string, unknown>;
+  if (typeof r !== "number" || !Number.isSafeInteger(r) || r < 0 || typeof f !== "string" || typeof a !== "string") throw malformed();
+  let after: Relationship;
+  try {
+    after = parseRelationship(a, field);
+  } catch {
+    throw malformed();
+  }
+  return { revision: r, filterFingerprint: f, after };
+}

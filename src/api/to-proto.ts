@@ -1,0 +1,109 @@
+import type { ObjectRef, Relationship, Revision, SubjectRef } from "../tuple/index.ts";
+import { assertNever } from "../tuple/index.ts";
+import type { CheckResult, CheckTrace, ExpandTree, Permissionship } from "../engine/index.ts";
+import { encodeZedToken } from "./consistency-token.ts";
+import { toWireStruct, toWireTimestamp } from "./struct-codec.ts";
+import type {
+  WireCheckBulkPermissionsResponseItem,
+  WireCheckDebugTrace,
+  WireObjectReference,
+  WirePermissionRelationshipTree,
+  WirePermissionship,
+  WireRelationship,
+  WireSubjectReference,
+  WireTraceOperation,
+  WireZedToken,
+} from "./wire-types.ts";
+
+/** zedTokenToWire wraps the token for `revision`. */
+export function zedTokenToWire(revision: Revision): WireZedToken {
+  return { token: encodeZedToken(revision) };
+}
+
+/** objectRefToWire renders an object reference. */
+export function objectRefToWire(object: ObjectRef): WireObjectReference {
+  return { objectType: object.type, objectId: object.id };
+}
+
+/** subjectRefToWire renders a subject; no relation becomes the empty optional_relation. */
+export function subjectRefToWire(subject: SubjectRef): WireSubjectReference {
+  return { object: { objectType: subject.type, objectId: subject.id }, optionalRelation: subject.relation ?? "" };
+}
+
+/** relationshipToWire renders a relationship with its caveat and expiry. */
+export function relationshipToWire(relationship: Relationship): WireRelationship {
+  return {
+    resource: objectRefToWire(relationship.resource),
+    relation: relationship.relation,
+    subject: subjectRefToWire(relationship.subject),
+    optionalCaveat: relationship.caveat ? { caveatName: relationship.caveat.name, context: toWireStruct(relationship.caveat.context) } : null,
+    optionalExpiresAt: relationship.expiresAt ? toWireTimestamp(relationship.expiresAt) : null,
+  };
+}
+
+/** permissionshipToWire maps the three-valued answer to the proto enum. */
+export function permissionshipToWire(permissionship: Permissionship): WirePermissionship {
+  switch (permissionship) {
+    case "allowed":
+      return "PERMISSIONSHIP_HAS_PERMISSION";
+    case "denied":
+      return "PERMISSIONSHIP_NO_PERMISSION";
+    case "conditional":
+      return "PERMISSIONSHIP_CONDITIONAL_PERMISSION";
+    default:
+      return assertNever(permissionship, "permissionship");
+  }
+}
+
+/** checkResultToWire renders the permissionship and, for CONDITIONAL, the missing context. */
+export function checkResultToWire(result: CheckResult): WireCheckBulkPermissionsResponseItem {
+  return {
+    permissionship: permissionshipToWire(result.permissionship),
+    partialCaveatInfo: result.permissionship === "conditional" ? { missingRequiredContext: [...(result.missingParameters ?? [])] } : null,
+  };
+}
+
+const TRACE_OPERATIONS: Record<CheckTrace["operation"], WireTraceOperation> = {
+  relation: "OPERATION_RELATION",
+  union: "OPERATION_UNION",
+  intersection: "OPERATION_INTERSECTION",
+  exclusion: "OPERATION_EXCLUSION",
+  arrow: "OPERATION_ARROW",
+  nil: "OPERATION_NIL",
+  direct: "OPERATION_DIRECT",
+};
+
+/** traceToWire renders a check trace, recursively. */
+export function traceToWire(trace: CheckTrace): WireCheckDebugTrace {
+  return {
+    resource: objectRefToWire(trace.resource),
+    permission: trace.permission,
+    subject: subjectRefToWire(trace.subject),
+    operation: TRACE_OPERATIONS[trace.operation],
+    result: permissionshipToWire(trace.result),
+    cycle: trace.cycle ?? false,
+    children: trace.children.map(traceToWire),
+  };
+}
+
+/** expandTreeToWire renders an expand tree, recursively. */
+export function expandTreeToWire(tree: ExpandTree): WirePermissionRelationshipTree {
+  const expandedObject = objectRefToWire(tree.resource);
+  switch (tree.kind) {
+    case "leaf":
+      return { leaf: { subjects: tree.subjects.map(subjectRefToWire) }, expandedObject, expandedRelation: tree.relation };
+    case "union":
+    case "intersection":
+    case "exclusion":
+      return {
+        intermediate: {
+          operation: tree.kind === "union" ? "OPERATION_UNION" : tree.kind === "intersection" ? "OPERATION_INTERSECTION" : "OPERATION_EXCLUSION",
+          children: tree.children.map(expandTreeToWire),
+        },
+        expandedObject,
+        expandedRelation: tree.relation,
+      };
+    default:
+      return assertNever(tree, "expand tree node");
+  }
+}

@@ -1,0 +1,4 @@
+// Package engine: the algorithms over relationships and a schema: check, batch check, expand.
+export { Engine } from "./engine.ts";
+export { DepthExceededError, CaveatEvaluationUnavailableError } from "./errors.ts";
+export type { Permissionship, CheckRequest, CheckTrace, CheckResult, ExpandTree, EngineOptions } from "./engine-types.ts";

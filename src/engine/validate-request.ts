@@ -1,0 +1,55 @@
+import { FailedPreconditionError, InvalidArgumentError, WILDCARD_ID } from "../tuple/index.ts";
+import type { ObjectRef } from "../tuple/index.ts";
+import type { Definition, Schema } from "../schema/index.ts";
+import type { CheckRequest } from "./engine-types.ts";
+
+/**
+ * validateCheckRequest rejects a check the schema cannot answer, before any data is read, as
+ * SpiceDB does: a wildcard subject (InvalidArgumentError, `subject.id`), then an unknown resource
+ * definition (`resource.type`), relation or permission (`permission`), subject definition
+ * (`subject.type`) or subject relation (`subject.relation`), each a FailedPreconditionError.
+ */
+export function validateCheckRequest(schema: Schema, request: CheckRequest): void {
+  const { subject } = request;
+  if (subject.id === WILDCARD_ID) {
+    throw new InvalidArgumentError(`subject.id: cannot check a wildcard subject (${subject.type}:*); check a concrete subject`, {
+      field: "subject.id",
+    });
+  }
+  validateResourcePermission(schema, request.resource, request.permission);
+  const subjectDefinition = schema.definitions.get(subject.type);
+  if (subjectDefinition === undefined) {
+    throw new FailedPreconditionError(`subject.type: object definition \`${subject.type}\` not found in the schema`, {
+      field: "subject.type",
+    });
+  }
+  if (subject.relation !== undefined && !hasRelationOrPermission(subjectDefinition, subject.relation)) {
+    throw new FailedPreconditionError(
+      `subject.relation: relation/permission \`${subject.relation}\` not found under definition \`${subject.type}\``,
+      { field: "subject.relation" },
+    );
+  }
+}
+
+/**
+ * validateResourcePermission rejects an unknown resource definition (`resource.type`) or a name
+ * that is neither a relation nor a permission of it (`permission`), as FailedPreconditionError.
+ */
+export function validateResourcePermission(schema: Schema, resource: ObjectRef, permission: string): void {
+  const definition = schema.definitions.get(resource.type);
+  if (definition === undefined) {
+    throw new FailedPreconditionError(`resource.type: object definition \`${resource.type}\` not found in the schema`, {
+      field: "resource.type",
+    });
+  }
+  if (!hasRelationOrPermission(definition, permission)) {
+    throw new FailedPreconditionError(
+      `permission: relation/permission \`${permission}\` not found under definition \`${resource.type}\``,
+      { field: "permission" },
+    );
+  }
+}
+
+function hasRelationOrPermission(definition: Definition, name: string): boolean {
+  return definition.relations.has(name) || definition.permissions.has(name);
+}

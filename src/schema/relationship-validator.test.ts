@@ -1,0 +1,97 @@
+import { describe, expect, it } from "vitest";
+import { FailedPreconditionError, parseRelationship } from "../tuple/index.ts";
+import type { Relationship } from "../tuple/index.ts";
+import { compileSchema, lookupDefinition, lookupRelationOrPermission, validateRelationship } from "./index.ts";
+
+const schema = compileSchema(`use expiration
+caveat only_weekdays(day string) { day != "sunday" }
+caveat other_caveat(num int) { num == 1 }
+definition user {}
+definition team {
+  relation member: user
+}
+definition group {
+  relation member: user | group#member
+}
+definition document {
+  relation viewer: user | group#member | user:*
+  relation reviewer: user with only_weekdays
+  relation guest: user with expiration
+  relation auditor: user with only_weekdays and expiration
+  permission view = viewer + reviewer
+}`);
+
+const expiresAt = new Date("2030-01-01T00:00:00Z");
+
+function relationship(text: string, extra: Partial<Relationship> = {}): Relationship {
+  return { ...parseRelationship(text), ...extra };
+}
+
+function failure(run: () => void): FailedPreconditionError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof FailedPreconditionError) return error;
+    throw error;
+  }
+  throw new Error("expected a FailedPreconditionError");
+}
+
+describe("validateRelationship", () => {
+  it.each<[string, Relationship]>([
+    ["a plain subject", relationship("document:readme#viewer@user:ann")],
+    ["a userset subject", relationship("document:readme#viewer@group:eng#member")],
+    ["a wildcard subject", relationship("document:readme#viewer@user:*")],
+    ["a recursive userset", relationship("group:eng#member@group:all#member")],
+    ["a required caveat", relationship("document:readme#reviewer@user:ann", { caveat: { name: "only_weekdays", context: {} } })],
+    ["a required expiration", relationship("document:readme#guest@user:ann", { expiresAt })],
+    ["a caveat and an expiration", relationship("document:readme#auditor@user:ann", { caveat: { name: "only_weekdays", context: { day: "monday" } }, expiresAt })],
+  ])("accepts %s", (_, rel) => {
+    expect(() => validateRelationship(schema, rel)).not.toThrow();
+  });
+
+  it.each<[string, Relationship, string, string]>([
+    ["an unknown resource type", relationship("folder:root#viewer@user:ann"), "relationship.resource.type", "relationship.resource.type: definition `folder` not found in the schema"],
+    ["an unknown relation", relationship("document:readme#owner@user:ann"), "relationship.relation", "relationship.relation: relation `owner` not found on definition `document`"],
+    ["a permission", relationship("document:readme#view@user:ann"), "relationship.relation", "relationship.relation: `document#view` is a permission; relationships can only be written to relations"],
+    ["a subject type not allowed", relationship("document:readme#viewer@team:eng#member"), "relationship.subject", "relationship.subject: subject type `team#member` is not allowed for relation `document#viewer`; allowed: user, group#member, user:*"],
+    ["a plain subject where only a userset is allowed", relationship("document:readme#viewer@group:eng"), "relationship.subject", "subject type `group` is not allowed for relation `document#viewer`"],
+    ["a wildcard not allowed", relationship("group:eng#member@user:*"), "relationship.subject", "relationship.subject: wildcard subject `user:*` is not allowed for relation `group#member`; allowed: user, group#member"],
+    ["a wildcard with a subject relation", { ...relationship("document:readme#viewer@user:ann"), subject: { type: "user", id: "*", relation: "member" } }, "relationship.subject", "wildcard subject `user:*#member` is not allowed"],
+    ["a missing caveat", relationship("document:readme#reviewer@user:ann"), "relationship.caveat", "relationship.caveat: relation `document#reviewer` requires a caveat for subject type `user`; allowed: user with only_weekdays"],
+    ["a caveat not allowed", relationship("document:readme#viewer@user:ann", { caveat: { name: "only_weekdays", context: {} } }), "relationship.caveat", "relationship.caveat: caveat `only_weekdays` is not allowed for subject type `user` on relation `document#viewer`; allowed: user"],
+    ["another caveat than the one required", relationship("document:readme#reviewer@user:ann", { caveat: { name: "other_caveat", context: {} } }), "relationship.caveat", "caveat `other_caveat` is not allowed"],
+    ["an unknown caveat", relationship("document:readme#reviewer@user:ann", { caveat: { name: "no_such_caveat", context: {} } }), "relationship.caveat", "relationship.caveat: caveat `no_such_caveat` not found in the schema"],
+    ["an expiration not allowed", relationship("document:readme#viewer@user:ann", { expiresAt }), "relationship.expiration", "relationship.expiration: relation `document#viewer` does not allow an expiration for subject type `user`; allowed: user"],
+    ["a missing expiration", relationship("document:readme#guest@user:ann"), "relationship.expiration", "relationship.expiration: relation `document#guest` requires an expiration for subject type `user`; allowed: user with expiration"],
+    ["a caveat without its expiration", relationship("document:readme#auditor@user:ann", { caveat: { name: "only_weekdays", context: {} } }), "relationship.expiration", "requires an expiration"],
+  ])("rejects %s, naming the field", (_, rel, field, message) => {
+    const error = failure(() => validateRelationship(schema, rel));
+    expect(error.field).toBe(field);
+    expect(error.message).toContain(message);
+  });
+
+  it("prefixes the field given by the caller", () => {
+    const error = failure(() => validateRelationship(schema, relationship("document:readme#owner@user:ann"), "updates[3].relationship"));
+    expect(error.field).toBe("updates[3].relationship.relation");
+    expect(error.message).toMatch(/^updates\[3\]\.relationship\.relation: /);
+  });
+});
+
+describe("lookupDefinition and lookupRelationOrPermission", () => {
+  it("find definitions, relations and permissions", () => {
+    expect(lookupDefinition(schema, "document", "f").name).toBe("document");
+    expect(lookupRelationOrPermission(schema, "document", "viewer", "f")).toMatchObject({ kind: "relation", relation: { name: "viewer" } });
+    expect(lookupRelationOrPermission(schema, "document", "view", "f")).toMatchObject({ kind: "permission", permission: { name: "view" } });
+  });
+
+  it.each<[string, () => unknown, string]>([
+    ["an unknown definition", () => lookupDefinition(schema, "folder", "resource.type"), "resource.type: definition `folder` not found in the schema"],
+    ["an unknown definition under a name", () => lookupRelationOrPermission(schema, "folder", "view", "permission"), "permission: definition `folder` not found in the schema"],
+    ["an unknown name", () => lookupRelationOrPermission(schema, "document", "edit", "permission"), "permission: relation or permission `edit` not found on definition `document`"],
+  ])("reject %s with FailedPreconditionError", (_, run, message) => {
+    const error = failure(() => run());
+    expect(error.message).toBe(message);
+    expect(error.field).toBe(message.split(":")[0]);
+  });
+});

@@ -1,0 +1,75 @@
+import { status } from "@grpc/grpc-js";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { WireCheckPermissionRequest, WireConsistency } from "../../src/api/index.ts";
+import { encodeZedToken } from "../../src/api/index.ts";
+import { DRIVE_SCHEMA, rejection, startHarness, update } from "./harness.ts";
+import type { Harness } from "./harness.ts";
+
+const ANN_VIEWS_README: WireCheckPermissionRequest = {
+  resource: { objectType: "document", objectId: "readme" },
+  permission: "view",
+  subject: { object: { objectType: "user", objectId: "ann" } },
+};
+
+describe("consistency over gRPC", () => {
+  let h: Harness;
+  let grantedAt: string;
+  let revokedAt: string;
+  beforeEach(async () => {
+    h = await startHarness();
+    await h.client.writeSchema({ schema: DRIVE_SCHEMA });
+    grantedAt = (await h.client.writeRelationships({ updates: [update("create", "document:readme#viewer@user:ann")] })).writtenAt?.token ?? "";
+    revokedAt = (await h.client.writeRelationships({ updates: [update("delete", "document:readme#viewer@user:ann")] })).writtenAt?.token ?? "";
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  const check = (consistency: WireConsistency | null) => h.client.check({ ...ANN_VIEWS_README, consistency });
+
+  it.each<[string, () => WireConsistency | null]>([
+    ["unset", () => null],
+    ["minimize_latency", () => ({ minimizeLatency: true })],
+    ["fully_consistent", () => ({ fullyConsistent: true })],
+    ["at_least_as_fresh the revocation", () => ({ atLeastAsFresh: { token: revokedAt } })],
+    ["at_least_as_fresh an older token", () => ({ atLeastAsFresh: { token: grantedAt } })],
+  ])("never sees revoked access with consistency %s", async (_mode, consistency) => {
+    const response = await check(consistency());
+    expect(response.permissionship).toBe("PERMISSIONSHIP_NO_PERMISSION");
+    expect(response.checkedAt?.token).toBe(revokedAt);
+  });
+
+  it("sees the old data at_exact_snapshot of an older token", async () => {
+    const response = await check({ atExactSnapshot: { token: grantedAt } });
+    expect(response.permissionship).toBe("PERMISSIONSHIP_HAS_PERMISSION");
+    expect(response.checkedAt?.token).toBe(grantedAt);
+    const read = [];
+    for await (const item of h.client.readRelationships({ relationshipFilter: { resourceType: "document" }, consistency: { atExactSnapshot: { token: grantedAt } } })) {
+      read.push(item);
+    }
+    expect(read.map((item) => item.relationship?.subject?.object?.objectId)).toEqual(["ann"]);
+    expect(read[0]?.readAt?.token).toBe(grantedAt);
+  });
+
+  it.each([
+    ["atLeastAsFresh", "consistency.at_least_as_fresh"],
+    ["atExactSnapshot", "consistency.at_exact_snapshot"],
+  ])("rejects a garbage %s token with INVALID_ARGUMENT naming the field", async (mode, field) => {
+    const failure = await rejection(check({ [mode]: { token: "not-a-token" } }));
+    expect(failure.code).toBe(status.INVALID_ARGUMENT);
+    expect(failure.details).toContain(field);
+  });
+
+  it.each(["atLeastAsFresh", "atExactSnapshot"])("rejects a %s token from the future with FAILED_PRECONDITION", async (mode) => {
+    const failure = await rejection(check({ [mode]: { token: encodeZedToken(1_000_000) } }));
+    expect(failure.code).toBe(status.FAILED_PRECONDITION);
+    expect(failure.details).toContain("token is from the future or from another datastore");
+  });
+
+  it("returns tokens that increase with every write", async () => {
+    const next = (await h.client.writeRelationships({ updates: [update("touch", "document:readme#viewer@user:bob")] })).writtenAt?.token ?? "";
+    expect(next).not.toBe(revokedAt);
+    const response = await check({ atLeastAsFresh: { token: revokedAt } });
+    expect(response.checkedAt?.token).toBe(next);
+  });
+});

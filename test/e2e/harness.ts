@@ -1,0 +1,86 @@
+import { pino } from "pino";
+import { MandateServer, callErrorOf, createMandateClient, relationshipToWire } from "../../src/api/index.ts";
+import type { ApiLimits, MandateCallError, MandateClient, WireRelationship, WireRelationshipUpdate, WireUpdateOperation } from "../../src/api/index.ts";
+import { Engine } from "../../src/engine/index.ts";
+import { MemoryStore } from "../../src/store/index.ts";
+import { parseRelationship } from "../../src/tuple/index.ts";
+
+/** Harness is one Mandate server on a loopback port with a client connected to it. */
+export interface Harness {
+  readonly client: MandateClient;
+  readonly store: MemoryStore;
+  readonly address: string;
+  close(): Promise<void>;
+}
+
+/** startHarness serves a fresh MemoryStore on 127.0.0.1 (port 0) and connects a client. */
+export async function startHarness(options: { limits?: Partial<ApiLimits>; maxDepth?: number } = {}): Promise<Harness> {
+  const store = new MemoryStore();
+  const server = new MandateServer({
+    store,
+    engine: new Engine({ maxDepth: options.maxDepth ?? 50 }),
+    logger: pino({ level: "silent" }),
+    limits: options.limits,
+  });
+  const port = await server.listen("127.0.0.1", 0);
+  const address = `127.0.0.1:${port}`;
+  const client = createMandateClient(address);
+  return {
+    client,
+    store,
+    address,
+    async close() {
+      client.close();
+      await server.shutdown(100);
+      await store.close();
+    },
+  };
+}
+
+/** rel converts SpiceDB text form to a wire relationship. */
+export function rel(text: string): WireRelationship {
+  return relationshipToWire(parseRelationship(text));
+}
+
+/** update builds one wire update from text form. */
+export function update(operation: "create" | "touch" | "delete", text: string): WireRelationshipUpdate {
+  const wireOperation: WireUpdateOperation =
+    operation === "create" ? "OPERATION_CREATE" : operation === "touch" ? "OPERATION_TOUCH" : "OPERATION_DELETE";
+  return { operation: wireOperation, relationship: rel(text) };
+}
+
+/** rejection awaits a promise expected to fail with a gRPC status and returns its code and details. */
+export async function rejection(promise: Promise<unknown>): Promise<MandateCallError> {
+  try {
+    await promise;
+  } catch (error) {
+    const failure = callErrorOf(error);
+    if (failure === undefined) throw error;
+    return failure;
+  }
+  throw new Error("expected the call to fail, but it succeeded");
+}
+
+/** DRIVE_SCHEMA is a small Google-Drive-like schema used across the e2e suites. */
+export const DRIVE_SCHEMA = `definition user {}
+
+definition group {
+  relation member: user | group#member
+}
+
+definition folder {
+  relation parent: folder
+  relation viewer: user | group#member
+  permission view = viewer + parent->view
+}
+
+definition document {
+  relation parent: folder
+  relation owner: user
+  relation editor: user | group#member
+  relation viewer: user | user:* | group#member
+  relation banned: user
+  permission edit = owner + editor
+  permission view = (viewer + edit + parent->view) - banned
+}
+`;
