@@ -1,0 +1,42 @@
+import { ServerCallError, withClient } from "./client-connection.ts";
+import { ExitCode } from "./command-io.ts";
+import type { CommandIo, ExitCodeValue } from "./command-io.ts";
+import { booleanOption, expectPositionals, parseCommandLine, parseIntegerSetting, stringOption } from "./parse-command-line.ts";
+
+/** HEALTH_HELP is the help text of `mandate health`. */
+export const HEALTH_HELP = `Usage: mandate health [--endpoint HOST:PORT] [--timeout SECONDS]
+
+Asks the server whether it serves requests; for container health checks.
+Prints SERVING and exits 0, or prints NOT_SERVING and the reason and exits 1.
+  --endpoint HOST:PORT   the server (env MANDATE_ENDPOINT; default 127.0.0.1:50051)
+  --timeout SECONDS      how long to wait for an answer (default 3)
+`;
+
+// gRPC status NOT_FOUND: the server answered, it just holds no schema yet.
+const NOT_FOUND = 5;
+
+/**
+ * runHealthCommand implements `mandate health`. It probes with ReadSchema: a server that answers
+ * (with a schema or NOT_FOUND for none) is serving. It does not call grpc.health.v1 because the
+ * api module's client does not expose it yet, and gRPC packages may only be used inside src/api.
+ */
+export async function runHealthCommand(args: readonly string[], io: CommandIo): Promise<ExitCodeValue> {
+  const parsed = parseCommandLine(args, { endpoint: { type: "string" }, timeout: { type: "string" } });
+  if (booleanOption(parsed, "help")) {
+    io.out(HEALTH_HELP);
+    return ExitCode.ok;
+  }
+  expectPositionals(parsed, 0, 0, "mandate health");
+  const timeout = parseIntegerSetting(stringOption(parsed, "timeout") ?? "3", "--timeout", 1, 600);
+  try {
+    await withClient(parsed, io, (client) => client.readSchema({ deadline: new Date(Date.now() + timeout * 1000) }));
+  } catch (error) {
+    if (!(error instanceof ServerCallError)) throw error;
+    if (error.status !== NOT_FOUND) {
+      io.out(`NOT_SERVING: ${error.message}\n`);
+      return ExitCode.negative;
+    }
+  }
+  io.out("SERVING\n");
+  return ExitCode.ok;
+}

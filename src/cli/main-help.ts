@@ -1,0 +1,26 @@
+/** MAIN_HELP is the text of `mandate --help`. */
+export const MAIN_HELP = `Mandate: relationship-based authorization (Zanzibar-style, SpiceDB schema language, gRPC).
+
+Usage: mandate COMMAND [ARGS] [FLAGS]
+
+Server:
+  serve                          run the gRPC server (mandate serve --help for flags)
+  health                         ask a server whether it is SERVING (exit 0) or not (exit 1)
+
+Clients of a running server (--endpoint HOST:PORT, env MANDATE_ENDPOINT, default 127.0.0.1:50051):
+  check RESOURCE PERMISSION SUBJECT   e.g. check document:readme view user:alice
+  check RESOURCE#PERMISSION@SUBJECT   e.g. check document:readme#view@user:alice
+  expand RESOURCE PERMISSION          print the permission's tree of subjects
+  relationships write REL...          write relationships (or --file F, or - for stdin)
+  relationships read [FILTER]         e.g. document:readme#viewer, document, --subject user:alice
+  relationships delete FILTER         delete every relationship matching FILTER
+  schema write FILE | schema read
+
+Local, no server:
+  schema validate FILE           compile a schema, print FILE:LINE:COL: diagnostics
+  validate FILE.yaml...          run validation files (SpiceDB's format, as zed validate)
+
+Exit codes: 0 success (check: ALLOWED), 1 negative answer (DENIED, failed validation),
+2 usage error, 3 CONDITIONAL, 4 error (server unreachable, request refused).
+Run "mandate COMMAND --help" for a command's flags.
+`;

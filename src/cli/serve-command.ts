@@ -1,0 +1,105 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { pino } from "pino";
+import type { Logger } from "pino";
+import { createMandateClient, MandateServer } from "../api/index.ts";
+import { Engine } from "../engine/index.ts";
+import { compileSchema } from "../schema/index.ts";
+import { MemoryStore } from "../store/index.ts";
+import type { Store } from "../store/index.ts";
+import type { Relationship } from "../tuple/index.ts";
+import { ExitCode } from "./command-io.ts";
+import type { CommandIo, ExitCodeValue } from "./command-io.ts";
+import { booleanOption, parseCommandLine } from "./parse-command-line.ts";
+import { parseRelationshipLines } from "./relationship-lines.ts";
+import { writeInBatches } from "./relationships-command.ts";
+import { resolveServeConfig, SERVE_HELP, SERVE_OPTIONS } from "./serve-config.ts";
+import type { ServeConfig } from "./serve-config.ts";
+import { UsageError } from "./usage-error.ts";
+
+/**
+ * runServeCommand implements `mandate serve` (see SERVE_HELP): the composition root that builds
+ * the root logger, the store, the engine and the server, loads the start-up schema and demo
+ * relationships, serves until SIGINT/SIGTERM, then shuts down and closes the store.
+ */
+export async function runServeCommand(args: readonly string[], io: CommandIo): Promise<ExitCodeValue> {
+  const parsed = parseCommandLine(args, SERVE_OPTIONS);
+  if (booleanOption(parsed, "help")) {
+    io.out(SERVE_HELP);
+    return ExitCode.ok;
+  }
+  const config = resolveServeConfig(parsed, io.env);
+  // Read and compile the start-up files before binding a port, so that mistakes in them stop
+  // the server at once, with positions.
+  const schemaText = config.schemaFile === undefined ? undefined : readStartupFile(config.schemaFile, "--schema", io);
+  if (schemaText !== undefined) compileSchema(schemaText, config.schemaFile);
+  const relationships =
+    config.relationshipsFile === undefined
+      ? []
+      : parseRelationshipLines(readStartupFile(config.relationshipsFile, "--relationships", io), config.relationshipsFile);
+
+  const logger = pino({ level: config.logLevel, base: { service: "mandate" } });
+  const store = createStore(config, logger);
+  const server = new MandateServer({ store, engine: new Engine({ maxDepth: config.maxDepth }), logger });
+  try {
+    const port = await server.listen(config.host, config.port);
+    const address = `${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+    await loadStartupData(loopbackAddress(config.host, port), schemaText, relationships, logger);
+    logger.info({ address, datastore: config.datastore }, `mandate serving on ${address}`);
+    const signal = await io.waitForShutdown();
+    logger.info({ signal }, "shutting down");
+  } finally {
+    await server.shutdown();
+    await store.close();
+  }
+  return ExitCode.ok;
+}
+
+function createStore(config: ServeConfig, logger: Logger): Store {
+  if (config.dataDir !== undefined) {
+    logger.warn({ data: config.dataDir }, "--data is accepted but not used yet: data persistence arrives with issue 3; this server keeps data in memory");
+  }
+  return new MemoryStore();
+}
+
+function readStartupFile(file: string, flag: string, io: CommandIo): string {
+  try {
+    return readFileSync(resolve(io.cwd, file), "utf8");
+  } catch (error) {
+    throw new UsageError(`${flag}: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`, { field: flag });
+  }
+}
+
+// The server binds `host`; this process reaches it over loopback when it binds every interface.
+function loopbackAddress(host: string, port: number): string {
+  if (host === "0.0.0.0") return `127.0.0.1:${port}`;
+  if (host === "::" || host.includes(":")) return `[${host === "::" ? "::1" : host}]:${port}`;
+  return `${host}:${port}`;
+}
+
+// Start-up data goes through the server's own API, so it gets exactly the validation a client's
+// write gets (a schema change that would orphan stored relationships is refused).
+async function loadStartupData(address: string, schemaText: string | undefined, relationships: readonly Relationship[], logger: Logger): Promise<void> {
+  if (schemaText === undefined && relationships.length === 0) return;
+  const client = createMandateClient(address);
+  try {
+    if (schemaText !== undefined) {
+      const stored = await client.readSchema().then(
+        (response) => response.schemaText ?? undefined,
+        () => undefined,
+      );
+      if (stored === schemaText) {
+        logger.info("schema unchanged");
+      } else {
+        const response = await client.writeSchema({ schema: schemaText });
+        logger.info({ token: response.writtenAt?.token }, "schema written");
+      }
+    }
+    if (relationships.length > 0) {
+      const token = await writeInBatches(client, relationships, "OPERATION_TOUCH");
+      logger.info({ count: relationships.length, token }, "relationships written");
+    }
+  } finally {
+    client.close();
+  }
+}
