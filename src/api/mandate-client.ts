@@ -1,4 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
+import { service as healthService } from "grpc-health-check";
 import { PERMISSIONS_SERVICE, SCHEMA_SERVICE, loadMandatePackage } from "./mandate-proto.ts";
 import type {
   WireCheckBulkPermissionsRequest,
@@ -38,6 +39,11 @@ export interface MandateClient {
   readRelationships(request: WireReadRelationshipsRequest, options?: CallOptions): AsyncIterable<WireReadRelationshipsResponse>;
   writeSchema(request: WireWriteSchemaRequest, options?: CallOptions): Promise<WireWriteSchemaResponse>;
   readSchema(options?: CallOptions): Promise<WireReadSchemaResponse>;
+  /**
+   * health asks the standard grpc.health.v1 service for the status of `service` ("" for the
+   * server as a whole) and resolves to its status name: "SERVING", "NOT_SERVING" or "UNKNOWN".
+   */
+  health(service?: string, options?: CallOptions): Promise<string>;
   /** close releases the channel; calls after close fail. */
   close(): void;
 }
@@ -61,6 +67,8 @@ export function createMandateClient(address: string, credentials = grpc.credenti
   const permissions = new Permissions(address, credentials) as unknown as Record<string, UnaryMethod | StreamMethod> & grpc.Client;
   // Both services share one channel.
   const schema = new Schema(address, credentials, { channelOverride: permissions.getChannel() }) as unknown as Record<string, UnaryMethod> & grpc.Client;
+  const Health = grpc.makeGenericClientConstructor(healthService as grpc.ServiceDefinition, "Health");
+  const health = new Health(address, credentials, { channelOverride: permissions.getChannel() }) as unknown as Record<string, UnaryMethod> & grpc.Client;
 
   const unary = <Response>(client: Record<string, unknown>, method: string, request: unknown, options?: CallOptions): Promise<Response> =>
     new Promise((resolve, reject) => {
@@ -89,7 +97,12 @@ export function createMandateClient(address: string, credentials = grpc.credenti
     }),
     writeSchema: (request, options) => unary(schema, "WriteSchema", request, options),
     readSchema: (options) => unary(schema, "ReadSchema", {}, options),
+    health: async (service = "", options) => {
+      const response = await unary<{ status: unknown }>(health, "check", { service }, options);
+      return String(response.status);
+    },
     close: () => {
+      health.close();
       schema.close();
       permissions.close();
     },

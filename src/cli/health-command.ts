@@ -12,13 +12,9 @@ Prints SERVING and exits 0, or prints NOT_SERVING and the reason and exits 1.
   --timeout SECONDS      how long to wait for an answer (default 3)
 `;
 
-// gRPC status NOT_FOUND: the server answered, it just holds no schema yet.
-const NOT_FOUND = 5;
-
 /**
- * runHealthCommand implements `mandate health`. It probes with ReadSchema: a server that answers
- * (with a schema or NOT_FOUND for none) is serving. It does not call grpc.health.v1 because the
- * api module's client does not expose it yet, and gRPC packages may only be used inside src/api.
+ * runHealthCommand implements `mandate health`: it asks the server's grpc.health.v1 service for
+ * the status of the server as a whole.
  */
 export async function runHealthCommand(args: readonly string[], io: CommandIo): Promise<ExitCodeValue> {
   const parsed = parseCommandLine(args, { endpoint: { type: "string" }, timeout: { type: "string" } });
@@ -28,15 +24,14 @@ export async function runHealthCommand(args: readonly string[], io: CommandIo): 
   }
   expectPositionals(parsed, 0, 0, "mandate health");
   const timeout = parseIntegerSetting(stringOption(parsed, "timeout") ?? "3", "--timeout", 1, 600);
+  let status: string;
   try {
-    await withClient(parsed, io, (client) => client.readSchema({ deadline: new Date(Date.now() + timeout * 1000) }));
+    status = await withClient(parsed, io, (client) => client.health("", { deadline: new Date(Date.now() + timeout * 1000) }));
   } catch (error) {
     if (!(error instanceof ServerCallError)) throw error;
-    if (error.status !== NOT_FOUND) {
-      io.out(`NOT_SERVING: ${error.message}\n`);
-      return ExitCode.negative;
-    }
+    io.out(`NOT_SERVING: ${error.message}\n`);
+    return ExitCode.negative;
   }
-  io.out("SERVING\n");
-  return ExitCode.ok;
+  io.out(`${status}\n`);
+  return status === "SERVING" ? ExitCode.ok : ExitCode.negative;
 }
