@@ -14,6 +14,12 @@ COPY proto ./proto
 COPY schema ./schema
 COPY tsconfig.json ./
 
+# Without DATABASE_URL the server uses embedded PGlite in /app/data: mount a volume there to keep
+# it. With DATABASE_URL (as in docker-compose.yml) the data lives in Postgres and this stays empty.
+RUN mkdir -p /app/data && chown node:node /app/data
+ENV MANDATE_DATA=/app/data
+VOLUME ["/app/data"]
+
 USER node
 EXPOSE 50051
 HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 CMD ["node", "bin/mandate.js", "health"]

@@ -1,23 +1,33 @@
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../tuple/index.ts";
-import { decodeZedToken, encodeZedToken } from "./consistency-token.ts";
+import { datastoreTagOf, decodeZedToken, encodeZedToken } from "./consistency-token.ts";
+
+const TAG = datastoreTagOf("2f1c9a4e-0000-4000-8000-000000000001");
+const b64 = (text: string) => Buffer.from(text).toString("base64url");
 
 describe("consistency tokens", () => {
-  it.each([0, 1, 42, 1_000_000, Number.MAX_SAFE_INTEGER])("round-trips revision %d", (revision) => {
-    const token = encodeZedToken(revision);
-    expect(token).toMatch(/^mz1_[A-Za-z0-9_-]+$/);
-    expect(decodeZedToken(token, "consistency.at_least_as_fresh")).toBe(revision);
+  it.each([0, 1, 42, 1_000_000, Number.MAX_SAFE_INTEGER])("round-trips revision %d with its datastore tag", (revision) => {
+    const token = encodeZedToken(TAG, revision);
+    expect(token).toMatch(/^mz2_[A-Za-z0-9_-]+$/);
+    expect(decodeZedToken(token, "consistency.at_least_as_fresh")).toEqual({ datastoreTag: TAG, revision });
+  });
+
+  it("gives different datastores different tags, and one datastore always the same tag", () => {
+    expect(datastoreTagOf("a")).not.toBe(datastoreTagOf("b"));
+    expect(datastoreTagOf("a")).toBe(datastoreTagOf("a"));
   });
 
   it.each([
     ["an empty token", ""],
     ["another prefix", "GhUKEzE3MDAwMDAwMDAwMDAwMDAwMDA="],
-    ["a body that is not base64url", "mz1_!!"],
-    ["a body that is not a number", `mz1_${Buffer.from("abc").toString("base64url")}`],
-    ["a negative revision", `mz1_${Buffer.from("-1").toString("base64url")}`],
-    ["a leading zero", `mz1_${Buffer.from("01").toString("base64url")}`],
-    ["a revision past 2^53", `mz1_${Buffer.from("9007199254740993").toString("base64url")}`],
-    ["an empty body", "mz1_"],
+    ["a token of the old mz1 format", `mz1_${b64("12")}`],
+    ["a body that is not base64url", "mz2_!!"],
+    ["a body without a datastore tag", `mz2_${b64("12")}`],
+    ["a body that is not a number", `mz2_${b64(`${TAG}.abc`)}`],
+    ["a negative revision", `mz2_${b64(`${TAG}.-1`)}`],
+    ["a leading zero", `mz2_${b64(`${TAG}.01`)}`],
+    ["a revision past 2^53", `mz2_${b64(`${TAG}.9007199254740993`)}`],
+    ["an empty body", "mz2_"],
   ])("rejects %s with InvalidArgumentError naming the field", (_what, token) => {
     let caught: unknown;
     try {

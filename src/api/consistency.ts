@@ -1,6 +1,7 @@
 import type { Revision } from "../tuple/index.ts";
-import { FailedPreconditionError, assertNever } from "../tuple/index.ts";
+import { FailedPreconditionError, InvalidArgumentError, assertNever } from "../tuple/index.ts";
 import type { Store } from "../store/index.ts";
+import type { DecodedZedToken } from "./consistency-token.ts";
 
 /**
  * ConsistencyRequirement is a request's decoded `consistency` field. `field` on the token-bearing
@@ -9,34 +10,61 @@ import type { Store } from "../store/index.ts";
 export type ConsistencyRequirement =
   | { readonly kind: "minimize_latency" }
   | { readonly kind: "fully_consistent" }
-  | { readonly kind: "at_least_as_fresh"; readonly revision: Revision; readonly field: string }
-  | { readonly kind: "at_exact_snapshot"; readonly revision: Revision; readonly field: string };
+  | { readonly kind: "at_least_as_fresh"; readonly token: DecodedZedToken; readonly field: string }
+  | { readonly kind: "at_exact_snapshot"; readonly token: DecodedZedToken; readonly field: string };
 
 /**
- * resolveRevision picks the revision a read runs at:
+ * resolveRevision picks the revision a read runs at, on the datastore tagged `datastoreTag`:
  * - minimize_latency: the head (no snapshot cache exists yet, so the freshest is also the cheapest);
  * - fully_consistent: the head, read now;
- * - at_least_as_fresh(t): max(head, t), which is the head once t is known not to be ahead of it;
- * - at_exact_snapshot(t): exactly t (the store refuses it if its history is gone).
- * A token ahead of the head cannot have been issued by this store: FailedPreconditionError.
+ * - at_least_as_fresh(t): the head, once t is known to be this datastore's and not ahead of it. A
+ *   token older than the kept history is still honoured: the head is at least as fresh as it;
+ * - at_exact_snapshot(t): exactly t, which must still be within the kept history.
+ * Errors are those of verifyToken.
  */
-export async function resolveRevision(store: Store, requirement: ConsistencyRequirement): Promise<Revision> {
+export async function resolveRevision(store: Store, datastoreTag: string, requirement: ConsistencyRequirement): Promise<Revision> {
   switch (requirement.kind) {
     case "minimize_latency":
     case "fully_consistent":
       return store.headRevision();
     case "at_least_as_fresh":
-    case "at_exact_snapshot": {
-      const head = await store.headRevision();
-      if (requirement.revision > head) {
-        throw new FailedPreconditionError(
-          `${requirement.field}: token is from the future or from another datastore (it names revision ${requirement.revision}, the newest is ${head})`,
-          { field: requirement.field },
-        );
-      }
-      return requirement.kind === "at_exact_snapshot" ? requirement.revision : head;
-    }
+      return (await verifyToken(store, datastoreTag, requirement.token, requirement.field, { needsHistory: false })).head;
+    case "at_exact_snapshot":
+      await verifyToken(store, datastoreTag, requirement.token, requirement.field, { needsHistory: true });
+      return requirement.token.revision;
     default:
       return assertNever(requirement, "consistency requirement");
   }
+}
+
+/**
+ * verifyToken checks that `token` names a revision this datastore can serve and returns the head.
+ * Throws InvalidArgumentError when the token is from another datastore, FailedPreconditionError
+ * when it is ahead of the head (it cannot have been issued here), and, with `needsHistory`,
+ * FailedPreconditionError when its revision is older than the history the store still keeps.
+ */
+export async function verifyToken(
+  store: Store,
+  datastoreTag: string,
+  token: DecodedZedToken,
+  field: string,
+  options: { readonly needsHistory: boolean },
+): Promise<{ head: Revision }> {
+  if (token.datastoreTag !== datastoreTag) {
+    throw new InvalidArgumentError(`${field}: token is from another datastore (it was issued by a server on a different database)`, { field });
+  }
+  const head = await store.headRevision();
+  if (token.revision > head) {
+    throw new FailedPreconditionError(`${field}: token is from the future (it names revision ${token.revision}, the newest is ${head})`, { field });
+  }
+  if (options.needsHistory) {
+    const oldest = await store.oldestReadableRevision();
+    if (token.revision < oldest) {
+      throw new FailedPreconditionError(
+        `${field}: token expired: revision ${token.revision} is older than the GC window (the oldest readable revision is ${oldest}); use a fresh token`,
+        { field },
+      );
+    }
+  }
+  return { head };
 }

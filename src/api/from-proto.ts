@@ -52,11 +52,11 @@ export function consistencyFromWire(wire: WireConsistency | null | undefined, fi
       return { kind: "fully_consistent" };
     case "atLeastAsFresh": {
       const tokenField = `${field}.at_least_as_fresh`;
-      return { kind: "at_least_as_fresh", revision: decodeZedToken(wire?.atLeastAsFresh?.token ?? "", tokenField), field: tokenField };
+      return { kind: "at_least_as_fresh", token: decodeZedToken(wire?.atLeastAsFresh?.token ?? "", tokenField), field: tokenField };
     }
     case "atExactSnapshot": {
       const tokenField = `${field}.at_exact_snapshot`;
-      return { kind: "at_exact_snapshot", revision: decodeZedToken(wire?.atExactSnapshot?.token ?? "", tokenField), field: tokenField };
+      return { kind: "at_exact_snapshot", token: decodeZedToken(wire?.atExactSnapshot?.token ?? "", tokenField), field: tokenField };
     }
     default:
       return assertNever(requirement, "consistency requirement");

@@ -5,12 +5,13 @@ export { createMandateClient, callErrorOf } from "./mandate-client.ts";
 export type { MandateClient, CallOptions, MandateCallError } from "./mandate-client.ts";
 export { DEFAULT_API_LIMITS } from "./limits.ts";
 export type { ApiLimits } from "./limits.ts";
-export { encodeZedToken, decodeZedToken } from "./consistency-token.ts";
+export { encodeZedToken, decodeZedToken, datastoreTagOf } from "./consistency-token.ts";
+export type { DecodedZedToken } from "./consistency-token.ts";
 export { toWireStruct, fromWireStruct, toWireTimestamp, fromWireTimestamp } from "./struct-codec.ts";
 export type { JsonValue } from "./struct-codec.ts";
 export { relationshipFromWire, filterFromWire } from "./from-proto.ts";
 export { relationshipToWire, objectRefToWire, subjectRefToWire } from "./to-proto.ts";
-export { PERMISSIONS_SERVICE, SCHEMA_SERVICE } from "./mandate-proto.ts";
+export { PERMISSIONS_SERVICE, SCHEMA_SERVICE, WATCH_SERVICE } from "./mandate-proto.ts";
 export type {
   WireStruct,
   WireValue,
@@ -54,4 +55,10 @@ export type {
   WireReadSchemaResponse,
   WireWriteSchemaRequest,
   WireWriteSchemaResponse,
+  WireImportBulkRelationshipsRequest,
+  WireImportBulkRelationshipsResponse,
+  WireExportBulkRelationshipsRequest,
+  WireExportBulkRelationshipsResponse,
+  WireWatchRequest,
+  WireWatchResponse,
 } from "./wire-types.ts";

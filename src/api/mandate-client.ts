@@ -1,6 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import { service as healthService } from "grpc-health-check";
-import { PERMISSIONS_SERVICE, SCHEMA_SERVICE, loadMandatePackage } from "./mandate-proto.ts";
+import { PERMISSIONS_SERVICE, SCHEMA_SERVICE, WATCH_SERVICE, loadMandatePackage } from "./mandate-proto.ts";
 import type {
   WireCheckBulkPermissionsRequest,
   WireCheckBulkPermissionsResponse,
@@ -10,6 +10,12 @@ import type {
   WireDeleteRelationshipsResponse,
   WireExpandPermissionTreeRequest,
   WireExpandPermissionTreeResponse,
+  WireExportBulkRelationshipsRequest,
+  WireExportBulkRelationshipsResponse,
+  WireImportBulkRelationshipsRequest,
+  WireImportBulkRelationshipsResponse,
+  WireWatchRequest,
+  WireWatchResponse,
   WireReadRelationshipsRequest,
   WireReadRelationshipsResponse,
   WireReadSchemaResponse,
@@ -19,10 +25,15 @@ import type {
   WireWriteSchemaResponse,
 } from "./wire-types.ts";
 
-/** CallOptions apply to one call: extra metadata (e.g. x-request-id) and a deadline. */
+/**
+ * CallOptions apply to one call: extra metadata (e.g. x-request-id), a deadline, and for
+ * streaming reads a `signal` that cancels the call when it aborts (a pending read then rejects
+ * with CANCELLED), e.g. to stop a Watch that is waiting for changes.
+ */
 export interface CallOptions {
   readonly metadata?: grpc.Metadata | undefined;
   readonly deadline?: Date | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -37,6 +48,19 @@ export interface MandateClient {
   deleteRelationships(request: WireDeleteRelationshipsRequest, options?: CallOptions): Promise<WireDeleteRelationshipsResponse>;
   /** readRelationships streams the results; breaking out of the loop cancels the call. */
   readRelationships(request: WireReadRelationshipsRequest, options?: CallOptions): AsyncIterable<WireReadRelationshipsResponse>;
+  /**
+   * importBulkRelationships streams `batches` to the server, which creates them all at one
+   * revision or none; resolves when the server has committed. `onSent` hears the running count of
+   * relationships sent.
+   */
+  importBulkRelationships(
+    batches: AsyncIterable<WireImportBulkRelationshipsRequest>,
+    options?: CallOptions & { readonly onSent?: ((sent: number) => void) | undefined },
+  ): Promise<WireImportBulkRelationshipsResponse>;
+  /** exportBulkRelationships streams batches of relationships; breaking out of the loop cancels the call. */
+  exportBulkRelationships(request: WireExportBulkRelationshipsRequest, options?: CallOptions): AsyncIterable<WireExportBulkRelationshipsResponse>;
+  /** watch streams relationship changes, one message per revision, until the loop is left (which cancels the call). */
+  watch(request: WireWatchRequest, options?: CallOptions): AsyncIterable<WireWatchResponse>;
   writeSchema(request: WireWriteSchemaRequest, options?: CallOptions): Promise<WireWriteSchemaResponse>;
   readSchema(options?: CallOptions): Promise<WireReadSchemaResponse>;
   /**
@@ -55,6 +79,11 @@ type UnaryMethod = (
   callback: (error: grpc.ServiceError | null, response: unknown) => void,
 ) => grpc.ClientUnaryCall;
 type StreamMethod = (request: unknown, metadata: grpc.Metadata, options: grpc.CallOptions) => grpc.ClientReadableStream<unknown>;
+type ClientStreamMethod = (
+  metadata: grpc.Metadata,
+  options: grpc.CallOptions,
+  callback: (error: grpc.ServiceError | null, response: unknown) => void,
+) => grpc.ClientWritableStream<unknown>;
 
 /**
  * createMandateClient connects to a Mandate server at `address` (`host:port`), without TLS unless
@@ -67,6 +96,8 @@ export function createMandateClient(address: string, credentials = grpc.credenti
   const permissions = new Permissions(address, credentials) as unknown as Record<string, UnaryMethod | StreamMethod> & grpc.Client;
   // Both services share one channel.
   const schema = new Schema(address, credentials, { channelOverride: permissions.getChannel() }) as unknown as Record<string, UnaryMethod> & grpc.Client;
+  const Watch = grpc.makeGenericClientConstructor(definition[WATCH_SERVICE] as grpc.ServiceDefinition, "WatchService");
+  const watch = new Watch(address, credentials, { channelOverride: permissions.getChannel() }) as unknown as Record<string, StreamMethod> & grpc.Client;
   const Health = grpc.makeGenericClientConstructor(healthService as grpc.ServiceDefinition, "Health");
   const health = new Health(address, credentials, { channelOverride: permissions.getChannel() }) as unknown as Record<string, UnaryMethod> & grpc.Client;
 
@@ -84,17 +115,10 @@ export function createMandateClient(address: string, credentials = grpc.credenti
     expand: (request, options) => unary(permissions, "ExpandPermissionTree", request, options),
     writeRelationships: (request, options) => unary(permissions, "WriteRelationships", request, options),
     deleteRelationships: (request, options) => unary(permissions, "DeleteRelationships", request, options),
-    readRelationships: (request, options) => ({
-      async *[Symbol.asyncIterator]() {
-        const method = permissions["ReadRelationships"] as StreamMethod;
-        const stream = method.call(permissions, request, options?.metadata ?? new grpc.Metadata(), callOptions(options));
-        try {
-          for await (const message of stream) yield message as WireReadRelationshipsResponse;
-        } finally {
-          stream.cancel();
-        }
-      },
-    }),
+    readRelationships: (request, options) => serverStream<WireReadRelationshipsResponse>(permissions, "ReadRelationships", request, options),
+    importBulkRelationships: (batches, options) => clientStream(permissions, "ImportBulkRelationships", batches, options),
+    exportBulkRelationships: (request, options) => serverStream<WireExportBulkRelationshipsResponse>(permissions, "ExportBulkRelationships", request, options),
+    watch: (request, options) => serverStream<WireWatchResponse>(watch, "Watch", request, options),
     writeSchema: (request, options) => unary(schema, "WriteSchema", request, options),
     readSchema: (options) => unary(schema, "ReadSchema", {}, options),
     health: async (service = "", options) => {
@@ -103,10 +127,76 @@ export function createMandateClient(address: string, credentials = grpc.credenti
     },
     close: () => {
       health.close();
+      watch.close();
       schema.close();
       permissions.close();
     },
   };
+}
+
+function serverStream<Response>(client: Record<string, unknown>, method: string, request: unknown, options: CallOptions | undefined): AsyncIterable<Response> {
+  return {
+    async *[Symbol.asyncIterator]() {
+      const call = client[method] as StreamMethod;
+      const stream = call.call(client, request, options?.metadata ?? new grpc.Metadata(), callOptions(options));
+      const cancel = () => stream.cancel();
+      options?.signal?.addEventListener("abort", cancel, { once: true });
+      try {
+        if (options?.signal?.aborted) cancel();
+        for await (const message of stream) yield message as Response;
+      } finally {
+        options?.signal?.removeEventListener("abort", cancel);
+        stream.cancel();
+      }
+    },
+  };
+}
+
+// Sends each batch as one message, waiting for the transport to drain when its buffer is full. If
+// the server fails the call early (a bad relationship), sending stops and its status is reported.
+async function clientStream<Response>(
+  client: Record<string, unknown>,
+  method: string,
+  batches: AsyncIterable<{ relationships?: unknown[] | null }>,
+  options: (CallOptions & { readonly onSent?: ((sent: number) => void) | undefined }) | undefined,
+): Promise<Response> {
+  let settled = false;
+  let stream: grpc.ClientWritableStream<unknown> | undefined;
+  const response = new Promise<Response>((resolve, reject) => {
+    const call = client[method] as ClientStreamMethod;
+    stream = call.call(client, options?.metadata ?? new grpc.Metadata(), callOptions(options), (error, message) => {
+      settled = true;
+      if (error) reject(error);
+      else resolve(message as Response);
+    });
+  });
+  const writer = stream as grpc.ClientWritableStream<unknown>;
+  let sent = 0;
+  try {
+    for await (const batch of batches) {
+      if (settled) break;
+      if (!writer.write(batch)) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            writer.off("drain", done);
+            writer.off("close", done);
+            resolve();
+          };
+          writer.on("drain", done);
+          writer.on("close", done);
+        });
+      }
+      sent += batch.relationships?.length ?? 0;
+      options?.onSent?.(sent);
+    }
+  } catch (error) {
+    // The input failed (e.g. a malformed line): cancel, so that the server commits nothing.
+    writer.cancel();
+    response.catch(() => undefined);
+    throw error;
+  }
+  if (!settled) writer.end();
+  return response;
 }
 
 function callOptions(options: CallOptions | undefined): grpc.CallOptions {

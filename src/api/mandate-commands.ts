@@ -2,11 +2,13 @@ import type { ObjectRef, Relationship, Revision } from "../tuple/index.ts";
 import { BugError, FailedPreconditionError, NotFoundError, relationshipKey } from "../tuple/index.ts";
 import type { RelationshipPattern, Schema } from "../schema/index.ts";
 import { compileSchema, lookupDefinition, lookupRelationOrPermission, removedSubjectPatterns, validateRelationship } from "../schema/index.ts";
-import type { Precondition, RelationshipFilter, RelationshipReader, RelationshipUpdate, Store } from "../store/index.ts";
+import type { ChangeSet, Precondition, RelationshipFilter, RelationshipReader, RelationshipUpdate, Store } from "../store/index.ts";
 import { AbortedError } from "../store/index.ts";
 import type { CheckRequest, CheckResult, Engine, ExpandTree } from "../engine/index.ts";
 import type { ConsistencyRequirement } from "./consistency.ts";
-import { resolveRevision } from "./consistency.ts";
+import { resolveRevision, verifyToken } from "./consistency.ts";
+import type { DecodedZedToken } from "./consistency-token.ts";
+import { datastoreTagOf, encodeZedToken } from "./consistency-token.ts";
 import type { ApiLimits } from "./limits.ts";
 import { enforceCountLimit } from "./limits.ts";
 
@@ -34,6 +36,10 @@ export class MandateCommands {
   readonly #limits: ApiLimits;
   // The stored schema is compiled once per schema revision; writes of relationships do not change it.
   #compiled: { readonly revision: Revision; readonly schema: Schema } | undefined;
+  // Schema writes through this server run one after another (see writeSchema).
+  #schemaWrites: Promise<unknown> = Promise.resolve();
+  // The datastore id never changes for a store, so its tag is read once.
+  #datastoreTag: Promise<string> | undefined;
 
   constructor(deps: MandateCommandsDeps) {
     this.#store = deps.store;
@@ -41,11 +47,33 @@ export class MandateCommands {
     this.#limits = deps.limits;
   }
 
+  /** datastoreTag is the tag of the store's datastore id that this server's tokens carry. */
+  datastoreTag(): Promise<string> {
+    this.#datastoreTag ??= this.#store.datastoreId().then(datastoreTagOf, (error: unknown) => {
+      this.#datastoreTag = undefined;
+      throw error;
+    });
+    return this.#datastoreTag;
+  }
+
+  /** tokenFor returns the consistency token naming `revision` of this server's datastore. */
+  async tokenFor(revision: Revision): Promise<string> {
+    return encodeZedToken(await this.datastoreTag(), revision);
+  }
+
+  /**
+   * verifyPinnedRevision checks that a revision pinned in a cursor or token (`field`) is this
+   * datastore's, not ahead of the head and still within the kept history (see verifyToken).
+   */
+  async verifyPinnedRevision(token: DecodedZedToken, field: string): Promise<void> {
+    await verifyToken(this.#store, await this.datastoreTag(), token, field, { needsHistory: true });
+  }
+
   /** check answers one check at the revision `consistency` asks for. */
   async check(consistency: ConsistencyRequirement, request: CheckRequest, trace: boolean): Promise<{ revision: Revision; result: CheckResult }> {
     const { schema } = await this.#currentSchema();
     checkRequestAgainstSchema(schema, request, "");
-    const revision = await resolveRevision(this.#store, consistency);
+    const revision = await resolveRevision(this.#store, await this.datastoreTag(), consistency);
     const result = await this.#engine.check(this.#store.snapshot(revision), schema, request, { trace });
     return { revision, result };
   }
@@ -60,7 +88,7 @@ export class MandateCommands {
   ): Promise<{ revision: Revision; outcomes: BulkCheckOutcome[] }> {
     enforceCountLimit(items.length, this.#limits.maxChecksPerBatch, "items", "checks", "maxChecksPerBatch");
     const { schema } = await this.#currentSchema();
-    const revision = await resolveRevision(this.#store, consistency);
+    const revision = await resolveRevision(this.#store, await this.datastoreTag(), consistency);
     const outcomes: BulkCheckOutcome[] = [];
     const pending: Array<{ index: number; request: CheckRequest }> = [];
     items.forEach((item, index) => {
@@ -90,7 +118,7 @@ export class MandateCommands {
   async expand(consistency: ConsistencyRequirement, resource: ObjectRef, permission: string): Promise<{ revision: Revision; tree: ExpandTree }> {
     const { schema } = await this.#currentSchema();
     requireRelationOrPermission(schema, resource.type, permission, "resource.object_type", "permission");
-    const revision = await resolveRevision(this.#store, consistency);
+    const revision = await resolveRevision(this.#store, await this.datastoreTag(), consistency);
     const tree = await this.#engine.expand(this.#store.snapshot(revision), schema, resource, permission);
     return { revision, tree };
   }
@@ -145,26 +173,31 @@ export class MandateCommands {
 
   /** readRevision resolves the revision a read without a cursor runs at. */
   async readRevision(consistency: ConsistencyRequirement): Promise<Revision> {
-    return resolveRevision(this.#store, consistency);
+    return resolveRevision(this.#store, await this.datastoreTag(), consistency);
   }
 
   /**
    * read yields the relationships matching `filter` at `revision`, in the store's order, strictly
    * after `after` when given, at most `limit` of them (undefined: all). Pages of at most
-   * maxReadPageSize are fetched from the store as the consumer pulls; stop pulling to stop reading.
-   * Filter names are checked against the current schema when one exists.
+   * `storePageSize` (default maxReadPageSize) are fetched from the store as the consumer pulls;
+   * stop pulling to stop reading.
+   * Filter names are checked against the current schema when one exists. A revision from a cursor
+   * must be verified first (verifyPinnedRevision).
    */
-  async *read(filter: RelationshipFilter, revision: Revision, after: Relationship | undefined, limit: number | undefined): AsyncGenerator<Relationship> {
+  async *read(
+    filter: RelationshipFilter,
+    revision: Revision,
+    after: Relationship | undefined,
+    limit: number | undefined,
+    storePageSize = this.#limits.maxReadPageSize,
+  ): AsyncGenerator<Relationship> {
     const current = await this.#storedSchemaIfAny();
     if (current) filterAgainstSchema(current.schema, filter, "relationship_filter");
-    if (revision > (await this.#store.headRevision())) {
-      throw new FailedPreconditionError("optional_cursor: the cursor is from the future or from another datastore", { field: "optional_cursor" });
-    }
     const reader = this.#store.snapshot(revision);
     let remaining = limit ?? Number.POSITIVE_INFINITY;
     let position = after;
     while (remaining > 0) {
-      const pageSize = Math.min(remaining, this.#limits.maxReadPageSize);
+      const pageSize = Math.min(remaining, storePageSize);
       const page = await reader.queryRelationships(filter, { after: position, limit: pageSize });
       for (const relationship of page) yield relationship;
       if (page.length < pageSize) return;
@@ -174,18 +207,70 @@ export class MandateCommands {
   }
 
   /**
+   * watch yields the change sets committed after `start` (a verified token; undefined: after the
+   * head now, i.e. only new changes), in revision order, until `signal` aborts. With
+   * `resourceTypes` non-empty, only changes to those resource types are kept, and a change set left
+   * empty is skipped (resuming from the last set received then neither repeats nor misses a change).
+   */
+  async *watch(start: DecodedZedToken | undefined, resourceTypes: ReadonlySet<string>, signal: AbortSignal): AsyncGenerator<ChangeSet> {
+    let after: Revision;
+    if (start === undefined) {
+      after = await this.#store.headRevision();
+    } else {
+      await this.verifyPinnedRevision(start, "optional_start_cursor");
+      after = start.revision;
+    }
+    for await (const changeSet of this.#store.watch(after, signal)) {
+      if (resourceTypes.size === 0) {
+        yield changeSet;
+        continue;
+      }
+      const changes = changeSet.changes.filter((change) => resourceTypes.has(change.relationship.resource.type));
+      if (changes.length > 0) yield { revision: changeSet.revision, changes };
+    }
+  }
+
+  /**
+   * importRelationships creates every relationship of `batches` at one new revision, atomically:
+   * each is validated against the current schema as a write is (the error names
+   * `message[B].relationships[I]`), and any failure, including one already live or one given twice,
+   * writes nothing. `onProgress` hears the running count.
+   */
+  async importRelationships(
+    batches: AsyncIterable<readonly Relationship[]>,
+    onProgress?: (imported: number) => void,
+  ): Promise<{ revision: Revision; imported: number }> {
+    const { schema } = await this.#currentSchema();
+    async function* validated(): AsyncGenerator<readonly Relationship[]> {
+      let index = 0;
+      for await (const batch of batches) {
+        batch.forEach((relationship, i) => validateRelationship(schema, relationship, `message[${index}].relationships[${i}]`));
+        index++;
+        yield batch;
+      }
+    }
+    return this.#store.importRelationships(validated(), { onProgress });
+  }
+
+  /**
    * writeSchema compiles `text` and stores it. Refused with the compiler's diagnostics when it does
    * not compile, and with FailedPreconditionError naming one offending relationship when a stored
    * relationship would no longer fit it.
    */
   async writeSchema(text: string): Promise<Revision> {
     const next = compileSchema(text, SCHEMA_FILE_NAME);
-    return this.#store.writeSchema(text, async (reader) => {
-      // Read the previous schema here, with writes held off, so that a concurrent schema write
-      // cannot slip in between the comparison and the commit.
+    // The previous schema is read before the store's writeSchema, not inside `validate`: the
+    // embedded datastore has one connection, which `validate` runs inside, so a second store call
+    // there would wait for itself. Schema writes of this server are serialised so that none slips
+    // in between the read and the commit.
+    const write = this.#schemaWrites.then(async () => {
       const previous = await this.#storedSchemaIfAny();
-      if (previous) await refuseOrphans(reader, previous.schema, next);
+      return this.#store.writeSchema(text, async (reader) => {
+        if (previous) await refuseOrphans(reader, previous.schema, next);
+      });
     });
+    this.#schemaWrites = write.catch(() => undefined);
+    return write;
   }
 
   /** readSchema returns the stored schema text and the head revision; NotFoundError if none. */

@@ -7,9 +7,10 @@ import type { Engine } from "../engine/index.ts";
 import type { ApiLimits } from "./limits.ts";
 import { DEFAULT_API_LIMITS } from "./limits.ts";
 import { MandateCommands } from "./mandate-commands.ts";
-import { PERMISSIONS_SERVICE, SCHEMA_SERVICE, loadMandatePackage } from "./mandate-proto.ts";
+import { PERMISSIONS_SERVICE, SCHEMA_SERVICE, WATCH_SERVICE, loadMandatePackage } from "./mandate-proto.ts";
 import { permissionsServiceHandlers } from "./permissions-service.ts";
 import { schemaServiceHandlers } from "./schema-service.ts";
+import { watchServiceHandlers } from "./watch-service.ts";
 
 /** MandateServerOptions are the server's dependencies; `limits` overrides DEFAULT_API_LIMITS field by field. */
 export interface MandateServerOptions {
@@ -20,14 +21,16 @@ export interface MandateServerOptions {
 }
 
 /**
- * MandateServer serves mandate.v1's PermissionsService and SchemaService, the gRPC health service
- * (SERVING for "" and each service while listening) and server reflection. It owns neither the
+ * MandateServer serves mandate.v1's PermissionsService, SchemaService and WatchService, the gRPC
+ * health service (SERVING for "" and each service while listening) and server reflection. It owns neither the
  * store nor the engine: shutdown() stops serving and leaves closing the store to the caller.
  */
 export class MandateServer {
   readonly #server: grpc.Server;
   readonly #health: HealthImplementation;
   readonly #logger: Logger;
+  // Aborted by shutdown, to end Watch streams (which never finish by themselves).
+  readonly #stopping = new AbortController();
 
   constructor(options: MandateServerOptions) {
     const limits: ApiLimits = { ...DEFAULT_API_LIMITS, ...options.limits };
@@ -40,7 +43,8 @@ export class MandateServer {
     const definition = loadMandatePackage();
     this.#server.addService(serviceDefinition(definition, PERMISSIONS_SERVICE), permissionsServiceHandlers(commands, limits, this.#logger));
     this.#server.addService(serviceDefinition(definition, SCHEMA_SERVICE), schemaServiceHandlers(commands, this.#logger));
-    this.#health = new HealthImplementation({ "": "NOT_SERVING", [PERMISSIONS_SERVICE]: "NOT_SERVING", [SCHEMA_SERVICE]: "NOT_SERVING" });
+    this.#server.addService(serviceDefinition(definition, WATCH_SERVICE), watchServiceHandlers(commands, this.#logger, this.#stopping.signal));
+    this.#health = new HealthImplementation(Object.fromEntries(SERVICES.map((service) => [service, "NOT_SERVING"])));
     this.#health.addToServer(this.#server);
     new ReflectionService(definition).addToServer(this.#server);
   }
@@ -60,11 +64,12 @@ export class MandateServer {
   }
 
   /**
-   * shutdown marks every service NOT_SERVING, lets calls in flight finish for up to `graceMs`,
-   * then cancels the rest.
+   * shutdown marks every service NOT_SERVING, ends Watch streams with UNAVAILABLE (clients resume
+   * elsewhere), lets other calls in flight finish for up to `graceMs`, then cancels the rest.
    */
   async shutdown(graceMs = 5_000): Promise<void> {
     this.#setStatus("NOT_SERVING");
+    this.#stopping.abort();
     const timer = setTimeout(() => this.#server.forceShutdown(), graceMs);
     await new Promise<void>((resolve) => this.#server.tryShutdown(() => resolve()));
     clearTimeout(timer);
@@ -72,9 +77,12 @@ export class MandateServer {
   }
 
   #setStatus(status: "SERVING" | "NOT_SERVING"): void {
-    for (const service of ["", PERMISSIONS_SERVICE, SCHEMA_SERVICE]) this.#health.setStatus(service, status);
+    for (const service of SERVICES) this.#health.setStatus(service, status);
   }
 }
+
+// The health service reports these: "" (the server as a whole) and each mandate.v1 service.
+const SERVICES = ["", PERMISSIONS_SERVICE, SCHEMA_SERVICE, WATCH_SERVICE];
 
 function serviceDefinition(definition: ReturnType<typeof loadMandatePackage>, name: string): grpc.ServiceDefinition {
   return definition[name] as grpc.ServiceDefinition;

@@ -1,12 +1,12 @@
 import type { UntypedServiceImplementation } from "@grpc/grpc-js";
 import type { Logger } from "pino";
-import type { Relationship } from "../tuple/index.ts";
+import type { Relationship, Revision } from "../tuple/index.ts";
 import { InvalidArgumentError } from "../tuple/index.ts";
 import type { MandateCommands } from "./mandate-commands.ts";
 import type { ApiLimits } from "./limits.ts";
 import { enforceCountLimit } from "./limits.ts";
 import type { ServerStreamSink } from "./call-handler.ts";
-import { serverStreamHandler, unaryHandler } from "./call-handler.ts";
+import { clientStreamHandler, serverStreamHandler, unaryHandler } from "./call-handler.ts";
 import { toGrpcStatus } from "./errors.ts";
 import {
   checkRequestFromWire,
@@ -14,10 +14,11 @@ import {
   filterFromWire,
   expandRequestFromWire,
   preconditionFromWire,
+  relationshipFromWire,
   updateFromWire,
 } from "./from-proto.ts";
 import { decodeReadCursor, encodeReadCursor, filterFingerprint } from "./read-cursor.ts";
-import { checkResultToWire, expandTreeToWire, relationshipToWire, traceToWire, zedTokenToWire } from "./to-proto.ts";
+import { checkResultToWire, expandTreeToWire, relationshipToWire, traceToWire } from "./to-proto.ts";
 import type {
   WireCheckBulkPermissionsPair,
   WireCheckBulkPermissionsRequest,
@@ -32,7 +33,18 @@ import type {
   WireReadRelationshipsResponse,
   WireWriteRelationshipsRequest,
   WireWriteRelationshipsResponse,
+  WireConsistency,
+  WireExportBulkRelationshipsRequest,
+  WireExportBulkRelationshipsResponse,
+  WireImportBulkRelationshipsRequest,
+  WireImportBulkRelationshipsResponse,
 } from "./wire-types.ts";
+
+// An export batch holds this many relationships unless the request asks for fewer.
+const DEFAULT_EXPORT_BATCH = 1000;
+// An export reads the store in pages this large: each page is one query, and on a large store a
+// query costs about the same whatever its limit, so fewer, larger pages export faster.
+const EXPORT_STORE_PAGE = 10_000;
 
 /**
  * permissionsServiceHandlers implements mandate.v1.PermissionsService: each handler decodes the
@@ -49,7 +61,7 @@ export function permissionsServiceHandlers(commands: MandateCommands, limits: Ap
         const withTracing = request.withTracing === true;
         const { revision, result } = await commands.check(consistency, check, withTracing);
         return {
-          checkedAt: zedTokenToWire(revision),
+          checkedAt: { token: await commands.tokenFor(revision) },
           ...checkResultToWire(result),
           debugTrace: withTracing && result.trace ? traceToWire(result.trace) : null,
         };
@@ -77,7 +89,7 @@ export function permissionsServiceHandlers(commands: MandateCommands, limits: Ap
           const failure = toGrpcStatus(outcome.error, log);
           return { request: echoed, error: { code: failure.code, message: failure.details } };
         });
-        return { checkedAt: zedTokenToWire(revision), pairs };
+        return { checkedAt: { token: await commands.tokenFor(revision) }, pairs };
       },
     ),
 
@@ -88,7 +100,7 @@ export function permissionsServiceHandlers(commands: MandateCommands, limits: Ap
         const consistency = consistencyFromWire(request.consistency);
         const { resource, permission } = expandRequestFromWire(request);
         const { revision, tree } = await commands.expand(consistency, resource, permission);
-        return { expandedAt: zedTokenToWire(revision), treeRoot: expandTreeToWire(tree) };
+        return { expandedAt: { token: await commands.tokenFor(revision) }, treeRoot: expandTreeToWire(tree) };
       },
     ),
 
@@ -102,7 +114,7 @@ export function permissionsServiceHandlers(commands: MandateCommands, limits: Ap
         const updates = wireUpdates.map((update, i) => updateFromWire(update, `updates[${i}]`));
         const preconditions = (request.optionalPreconditions ?? []).map((p, i) => preconditionFromWire(p, `optional_preconditions[${i}]`));
         const revision = await commands.write(updates, preconditions);
-        return { writtenAt: zedTokenToWire(revision) };
+        return { writtenAt: { token: await commands.tokenFor(revision) } };
       },
     ),
 
@@ -114,7 +126,7 @@ export function permissionsServiceHandlers(commands: MandateCommands, limits: Ap
         const preconditions = (request.optionalPreconditions ?? []).map((p, i) => preconditionFromWire(p, `optional_preconditions[${i}]`));
         const limit = request.optionalLimit ? request.optionalLimit : undefined;
         const { revision, deleted } = await commands.deleteByFilter(filter, preconditions, limit);
-        return { deletedAt: zedTokenToWire(revision), relationshipsDeletedCount: deleted };
+        return { deletedAt: { token: await commands.tokenFor(revision) }, relationshipsDeletedCount: deleted };
       },
     ),
 
@@ -131,26 +143,87 @@ export function permissionsServiceHandlers(commands: MandateCommands, limits: Ap
           );
         }
         const fingerprint = filterFingerprint(filter);
-        const cursorToken = request.optionalCursor?.token;
-        let revision: number;
-        let after: Relationship | undefined;
-        if (cursorToken) {
-          const cursor = decodeReadCursor(cursorToken, "optional_cursor");
-          if (cursor.filterFingerprint !== fingerprint) {
-            throw new InvalidArgumentError("optional_cursor: the cursor was issued for a different relationship_filter", { field: "optional_cursor" });
-          }
-          revision = cursor.revision;
-          after = cursor.after;
-        } else {
-          revision = await commands.readRevision(consistencyFromWire(request.consistency));
-        }
-        const readAt = zedTokenToWire(revision);
+        const { revision, after } = await readPosition(commands, request.optionalCursor?.token, request.consistency, fingerprint, "relationship_filter");
+        const datastoreTag = await commands.datastoreTag();
+        const readAt = { token: await commands.tokenFor(revision) };
         for await (const relationship of commands.read(filter, revision, after, limit === 0 ? undefined : limit)) {
           if (sink.cancelled) return;
-          const afterResultCursor = { token: encodeReadCursor({ revision, filterFingerprint: fingerprint, after: relationship }) };
+          const afterResultCursor = { token: encodeReadCursor({ datastoreTag, revision, filterFingerprint: fingerprint, after: relationship }) };
           await sink.send({ readAt, relationship: relationshipToWire(relationship), afterResultCursor });
         }
       },
     ),
+
+    ImportBulkRelationships: clientStreamHandler(
+      "ImportBulkRelationships",
+      logger,
+      async (messages: AsyncIterable<WireImportBulkRelationshipsRequest>): Promise<WireImportBulkRelationshipsResponse> => {
+        async function* batches(): AsyncGenerator<readonly Relationship[]> {
+          let index = 0;
+          for await (const message of messages) {
+            const wire = message.relationships ?? [];
+            enforceCountLimit(wire.length, limits.maxUpdatesPerWrite, `message[${index}].relationships`, "relationships", "maxUpdatesPerWrite");
+            yield wire.map((relationship, i) => relationshipFromWire(relationship, `message[${index}].relationships[${i}]`));
+            index++;
+          }
+        }
+        const { revision, imported } = await commands.importRelationships(batches());
+        return { numLoaded: imported, writtenAt: { token: await commands.tokenFor(revision) } };
+      },
+    ),
+
+    ExportBulkRelationships: serverStreamHandler(
+      "ExportBulkRelationships",
+      logger,
+      async (request: WireExportBulkRelationshipsRequest, sink: ServerStreamSink<WireExportBulkRelationshipsResponse>): Promise<void> => {
+        const filter = filterFromWire(request.optionalRelationshipFilter, "optional_relationship_filter", false);
+        const batchSize = request.optionalLimit || Math.min(DEFAULT_EXPORT_BATCH, limits.maxReadPageSize);
+        if (batchSize > limits.maxReadPageSize) {
+          throw new InvalidArgumentError(
+            `optional_limit: ${batchSize} is greater than the maximum of ${limits.maxReadPageSize} (maxReadPageSize)`,
+            { field: "optional_limit" },
+          );
+        }
+        const fingerprint = filterFingerprint(filter);
+        const { revision, after } = await readPosition(commands, request.optionalCursor?.token, request.consistency, fingerprint, "optional_relationship_filter");
+        const datastoreTag = await commands.datastoreTag();
+        const readAt = { token: await commands.tokenFor(revision) };
+        let batch: Relationship[] = [];
+        const flush = async () => {
+          const last = batch[batch.length - 1];
+          if (last === undefined) return;
+          const afterResultCursor = { token: encodeReadCursor({ datastoreTag, revision, filterFingerprint: fingerprint, after: last }) };
+          await sink.send({ afterResultCursor, relationships: batch.map(relationshipToWire), readAt });
+          batch = [];
+        };
+        for await (const relationship of commands.read(filter, revision, after, undefined, EXPORT_STORE_PAGE)) {
+          if (sink.cancelled) return;
+          batch.push(relationship);
+          if (batch.length >= batchSize) await flush();
+        }
+        await flush();
+      },
+    ),
   };
+}
+
+/**
+ * readPosition is where a paged read starts: the snapshot and position pinned in `cursorToken`
+ * (verified to be this datastore's, within the kept history, and issued for the same filter), or,
+ * without a cursor, the revision `consistency` asks for, from the beginning.
+ */
+async function readPosition(
+  commands: MandateCommands,
+  cursorToken: string | null | undefined,
+  consistency: WireConsistency | null | undefined,
+  fingerprint: string,
+  filterField: string,
+): Promise<{ revision: Revision; after: Relationship | undefined }> {
+  if (!cursorToken) return { revision: await commands.readRevision(consistencyFromWire(consistency)), after: undefined };
+  const cursor = decodeReadCursor(cursorToken, "optional_cursor");
+  if (cursor.filterFingerprint !== fingerprint) {
+    throw new InvalidArgumentError(`optional_cursor: the cursor was issued for a different ${filterField}`, { field: "optional_cursor" });
+  }
+  await commands.verifyPinnedRevision(cursor, "optional_cursor");
+  return { revision: cursor.revision, after: cursor.after };
 }

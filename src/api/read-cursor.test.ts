@@ -3,9 +3,9 @@ import { InvalidArgumentError, parseRelationship } from "../tuple/index.ts";
 import { decodeReadCursor, encodeReadCursor, filterFingerprint } from "./read-cursor.ts";
 
 describe("read cursors", () => {
-  it("round-trips the revision, filter fingerprint and position", () => {
+  it("round-trips the datastore tag, revision, filter fingerprint and position", () => {
     const after = parseRelationship("document:readme#viewer@group:eng#member");
-    const cursor = { revision: 7, filterFingerprint: filterFingerprint({ resourceType: "document" }), after };
+    const cursor = { datastoreTag: "abcdefghijk", revision: 7, filterFingerprint: filterFingerprint({ resourceType: "document" }), after };
     expect(decodeReadCursor(encodeReadCursor(cursor), "optional_cursor")).toEqual(cursor);
   });
 
@@ -23,7 +23,15 @@ describe("read cursors", () => {
     );
   });
 
-  it.each(["", "garbage", "mc1_", "mc1_bm90IGpzb24", `mc1_${Buffer.from(JSON.stringify({ r: 1, f: "x", a: "nope" })).toString("base64url")}`])(
+  it.each([
+    "",
+    "garbage",
+    "mc2_",
+    "mc2_bm90IGpzb24",
+    `mc2_${Buffer.from(JSON.stringify({ d: "t", r: 1, f: "x", a: "nope" })).toString("base64url")}`,
+    `mc2_${Buffer.from(JSON.stringify({ r: 1, f: "x", a: "document:a#viewer@user:b" })).toString("base64url")}`,
+    `mc1_${Buffer.from(JSON.stringify({ r: 1, f: "x", a: "document:a#viewer@user:b" })).toString("base64url")}`,
+  ])(
     "rejects the malformed cursor %j naming the field",
     (token) => {
       expect(() => decodeReadCursor(token, "optional_cursor")).toThrow(InvalidArgumentError);

@@ -3,13 +3,16 @@ import type { Relationship, Revision } from "../tuple/index.ts";
 import { InvalidArgumentError, parseRelationship, relationshipKey } from "../tuple/index.ts";
 import type { RelationshipFilter } from "../store/index.ts";
 
-// A cursor is `mc1_` + base64url(JSON { r: revision, f: filter fingerprint, a: key of the last
-// relationship sent }). It pins the revision so that a resumed read sees the same snapshot, and
-// carries the filter's fingerprint so that a cursor cannot be replayed against another filter.
-const CURSOR_PREFIX = "mc1_";
+// A cursor is `mc2_` + base64url(JSON { d: datastore tag, r: revision, f: filter fingerprint,
+// a: key of the last relationship sent }). It pins the revision so that a resumed read sees the
+// same snapshot, names the datastore like a consistency token does, and carries the filter's
+// fingerprint so that a cursor cannot be replayed against another filter.
+const CURSOR_PREFIX = "mc2_";
 
 /** ReadCursor is the decoded position of a ReadRelationships stream. */
 export interface ReadCursor {
+  /** datastoreTag and revision name the pinned snapshot, as a consistency token does. */
+  readonly datastoreTag: string;
   readonly revision: Revision;
   readonly filterFingerprint: string;
   /** after is the last relationship already returned; the next page starts strictly after it. */
@@ -30,7 +33,7 @@ export function filterFingerprint(filter: RelationshipFilter): string {
 
 /** encodeReadCursor returns the opaque cursor token for `cursor`. */
 export function encodeReadCursor(cursor: ReadCursor): string {
-  const body = JSON.stringify({ r: cursor.revision, f: cursor.filterFingerprint, a: relationshipKey(cursor.after) });
+  const body = JSON.stringify({ d: cursor.datastoreTag, r: cursor.revision, f: cursor.filterFingerprint, a: relationshipKey(cursor.after) });
   return CURSOR_PREFIX + Buffer.from(body, "utf8").toString("base64url");
 }
 
@@ -45,13 +48,13 @@ export function decodeReadCursor(token: string, field: string): ReadCursor {
     throw malformed();
   }
   if (typeof body !== "object" || body === null) throw malformed();
-  const { r, f, a } = body as Record<string, unknown>;
-  if (typeof r !== "number" || !Number.isSafeInteger(r) || r < 0 || typeof f !== "string" || typeof a !== "string") throw malformed();
+  const { d, r, f, a } = body as Record<string, unknown>;
+  if (typeof d !== "string" || typeof r !== "number" || !Number.isSafeInteger(r) || r < 0 || typeof f !== "string" || typeof a !== "string") throw malformed();
   let after: Relationship;
   try {
     after = parseRelationship(a, field);
   } catch {
     throw malformed();
   }
-  return { revision: r, filterFingerprint: f, after };
+  return { datastoreTag: d, revision: r, filterFingerprint: f, after };
 }

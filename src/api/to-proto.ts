@@ -1,7 +1,6 @@
-import type { ObjectRef, Relationship, Revision, SubjectRef } from "../tuple/index.ts";
+import type { ObjectRef, Relationship, SubjectRef } from "../tuple/index.ts";
 import { assertNever } from "../tuple/index.ts";
 import type { CheckResult, CheckTrace, ExpandTree, Permissionship } from "../engine/index.ts";
-import { encodeZedToken } from "./consistency-token.ts";
 import { toWireStruct, toWireTimestamp } from "./struct-codec.ts";
 import type {
   WireCheckBulkPermissionsResponseItem,
@@ -12,13 +11,7 @@ import type {
   WireRelationship,
   WireSubjectReference,
   WireTraceOperation,
-  WireZedToken,
 } from "./wire-types.ts";
-
-/** zedTokenToWire wraps the token for `revision`. */
-export function zedTokenToWire(revision: Revision): WireZedToken {
-  return { token: encodeZedToken(revision) };
-}
 
 /** objectRefToWire renders an object reference. */
 export function objectRefToWire(object: ObjectRef): WireObjectReference {

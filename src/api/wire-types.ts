@@ -283,3 +283,41 @@ export interface WireWriteSchemaRequest {
 export interface WireWriteSchemaResponse {
   writtenAt?: WireZedToken | null;
 }
+
+/** WireImportBulkRelationshipsRequest is one batch of mandate.v1.ImportBulkRelationships. */
+export interface WireImportBulkRelationshipsRequest {
+  relationships?: WireRelationship[] | null;
+}
+
+/** WireImportBulkRelationshipsResponse is mandate.v1.ImportBulkRelationshipsResponse as decoded by proto-loader. */
+export interface WireImportBulkRelationshipsResponse {
+  numLoaded?: number | string | null;
+  writtenAt?: WireZedToken | null;
+}
+
+/** WireExportBulkRelationshipsRequest is mandate.v1.ExportBulkRelationshipsRequest as decoded by proto-loader. */
+export interface WireExportBulkRelationshipsRequest {
+  consistency?: WireConsistency | null;
+  optionalLimit?: number | null;
+  optionalCursor?: WireCursor | null;
+  optionalRelationshipFilter?: WireRelationshipFilter | null;
+}
+
+/** WireExportBulkRelationshipsResponse is one batch of mandate.v1.ExportBulkRelationships. */
+export interface WireExportBulkRelationshipsResponse {
+  afterResultCursor?: WireCursor | null;
+  relationships?: WireRelationship[] | null;
+  readAt?: WireZedToken | null;
+}
+
+/** WireWatchRequest is mandate.v1.WatchRequest as decoded by proto-loader. */
+export interface WireWatchRequest {
+  optionalObjectTypes?: string[] | null;
+  optionalStartCursor?: WireZedToken | null;
+}
+
+/** WireWatchResponse is the changes of one revision, mandate.v1.WatchResponse. */
+export interface WireWatchResponse {
+  updates?: WireRelationshipUpdate[] | null;
+  changesThrough?: WireZedToken | null;
+}

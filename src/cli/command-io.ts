@@ -13,6 +13,10 @@ export interface CommandIo {
   readonly cwd: string;
   /** readStdin returns all of stdin as text. */
   readonly readStdin: () => Promise<string>;
+  /** stdinStream returns stdin as a stream, for input too large to hold (import); absent in most fakes. */
+  readonly stdinStream?: (() => AsyncIterable<string | Buffer>) | undefined;
+  /** stderrIsTty is true when stderr is a terminal (progress is then redrawn in place). */
+  readonly stderrIsTty?: boolean | undefined;
   /**
    * waitForShutdown resolves when the process is asked to stop (SIGINT or SIGTERM); `serve` waits
    * on it. Tests resolve it themselves.

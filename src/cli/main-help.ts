@@ -6,6 +6,7 @@ Usage: mandate COMMAND [ARGS] [FLAGS]
 Server:
   serve                          run the gRPC server (mandate serve --help for flags)
   health                         ask a server whether it is SERVING (exit 0) or not (exit 1)
+  migrate                        apply the datastore's migrations (DATABASE_URL or --data DIR) and exit
 
 Clients of a running server (--endpoint HOST:PORT, env MANDATE_ENDPOINT, default 127.0.0.1:50051):
   check RESOURCE PERMISSION SUBJECT   e.g. check document:readme view user:alice
@@ -15,6 +16,8 @@ Clients of a running server (--endpoint HOST:PORT, env MANDATE_ENDPOINT, default
   relationships read [FILTER]         e.g. document:readme#viewer, document, --subject user:alice
   relationships delete FILTER         delete every relationship matching FILTER
   schema write FILE | schema read
+  import FILE|-                       create every relationship of FILE (one per line) atomically
+  export [FILTER] > FILE              print every relationship, one per line; resumable by --cursor
 
 Local, no server:
   schema validate FILE           compile a schema, print FILE:LINE:COL: diagnostics

@@ -17,6 +17,9 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   schema: async () => (await import("./schema-command.ts")).runSchemaCommand,
   validate: async () => (await import("./validate-command.ts")).runValidateCommand,
   health: async () => (await import("./health-command.ts")).runHealthCommand,
+  import: async () => (await import("./bulk-commands.ts")).runImportCommand,
+  export: async () => (await import("./bulk-commands.ts")).runExportCommand,
+  migrate: async () => (await import("./migrate-command.ts")).runMigrateCommand,
 };
 
 /**
@@ -63,6 +66,8 @@ export function processIo(): CommandIo {
       for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
       return Buffer.concat(chunks).toString("utf8");
     },
+    stdinStream: () => process.stdin,
+    stderrIsTty: process.stderr.isTTY === true,
     waitForShutdown: () =>
       new Promise((resolve) => {
         process.once("SIGINT", () => resolve("SIGINT"));

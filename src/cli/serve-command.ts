@@ -5,22 +5,21 @@ import type { Logger } from "pino";
 import { createMandateClient, MandateServer } from "../api/index.ts";
 import { Engine } from "../engine/index.ts";
 import { compileSchema } from "../schema/index.ts";
-import { MemoryStore } from "../store/index.ts";
-import type { Store } from "../store/index.ts";
 import type { Relationship } from "../tuple/index.ts";
 import { ExitCode } from "./command-io.ts";
 import type { CommandIo, ExitCodeValue } from "./command-io.ts";
 import { booleanOption, parseCommandLine } from "./parse-command-line.ts";
 import { parseRelationshipLines } from "./relationship-lines.ts";
 import { writeInBatches } from "./relationships-command.ts";
+import { gcIntervalFor, openDatastore } from "./open-datastore.ts";
 import { resolveServeConfig, SERVE_HELP, SERVE_OPTIONS } from "./serve-config.ts";
-import type { ServeConfig } from "./serve-config.ts";
 import { UsageError } from "./usage-error.ts";
 
 /**
  * runServeCommand implements `mandate serve` (see SERVE_HELP): the composition root that builds
- * the root logger, the store, the engine and the server, loads the start-up schema and demo
- * relationships, serves until SIGINT/SIGTERM, then shuts down and closes the store.
+ * the root logger, opens (and migrates) the datastore, starts its background GC, builds the engine
+ * and the server, loads the start-up schema and demo relationships, serves until SIGINT/SIGTERM,
+ * then shuts down and closes the store.
  */
 export async function runServeCommand(args: readonly string[], io: CommandIo): Promise<ExitCodeValue> {
   const parsed = parseCommandLine(args, SERVE_OPTIONS);
@@ -39,13 +38,15 @@ export async function runServeCommand(args: readonly string[], io: CommandIo): P
       : parseRelationshipLines(readStartupFile(config.relationshipsFile, "--relationships", io), config.relationshipsFile);
 
   const logger = pino({ level: config.logLevel, base: { service: "mandate" } });
-  const store = createStore(config, logger);
+  const datastore = await openDatastore(config, io.cwd, logger);
+  const store = datastore.store;
   const server = new MandateServer({ store, engine: new Engine({ maxDepth: config.maxDepth }), logger });
   try {
+    datastore.startGarbageCollection(config.gcWindowMs, gcIntervalFor(config.gcWindowMs));
     const port = await server.listen(config.host, config.port);
     const address = `${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
     await loadStartupData(loopbackAddress(config.host, port), schemaText, relationships, logger);
-    logger.info({ address, datastore: config.datastore }, `mandate serving on ${address}`);
+    logger.info({ address, datastore: datastore.description, gcWindowMs: config.gcWindowMs }, `mandate serving on ${address}`);
     const signal = await io.waitForShutdown();
     logger.info({ signal }, "shutting down");
   } finally {
@@ -53,13 +54,6 @@ export async function runServeCommand(args: readonly string[], io: CommandIo): P
     await store.close();
   }
   return ExitCode.ok;
-}
-
-function createStore(config: ServeConfig, logger: Logger): Store {
-  if (config.dataDir !== undefined) {
-    logger.warn({ data: config.dataDir }, "--data is accepted but not used yet: data persistence arrives with issue 3; this server keeps data in memory");
-  }
-  return new MemoryStore();
 }
 
 function readStartupFile(file: string, flag: string, io: CommandIo): string {

@@ -8,23 +8,47 @@ export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "
 /** LogLevel is one of LOG_LEVELS. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** DATASTORES are the values --datastore accepts today; `postgres` and `pglite` arrive with issue 3. */
-export const DATASTORES = ["memory"] as const;
+/** DATASTORES are the values --datastore accepts. */
+export const DATASTORES = ["memory", "postgres", "pglite"] as const;
+
+/** DatastoreKind is one of DATASTORES. */
+export type DatastoreKind = (typeof DATASTORES)[number];
+
+/** DEFAULT_DATA_DIR is the PGlite data folder when neither --data nor MANDATE_DATA is given. */
+export const DEFAULT_DATA_DIR = "./data";
+
+/** DEFAULT_GC_WINDOW_MS is how long deleted relationships stay readable (24 h). */
+export const DEFAULT_GC_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 /**
- * ServeConfig is everything `mandate serve` needs, resolved from flags, then environment, then
- * defaults. `dataDir` is accepted now and used once an embedded persistent datastore exists.
+ * DatastoreConfig says which datastore to open: `postgres` at `databaseUrl`, `pglite` in
+ * `dataDir`, or `memory`. The default is postgres when a database URL is given, else pglite in
+ * ./data, so that a first run keeps its data with nothing installed.
  */
-export interface ServeConfig {
+export interface DatastoreConfig {
+  readonly datastore: DatastoreKind;
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+}
+
+/** ServeConfig is everything `mandate serve` needs, resolved from flags, then environment, then defaults. */
+export interface ServeConfig extends DatastoreConfig {
   readonly host: string;
   readonly port: number;
   readonly schemaFile: string | undefined;
   readonly relationshipsFile: string | undefined;
-  readonly dataDir: string | undefined;
-  readonly datastore: (typeof DATASTORES)[number];
+  /** gcWindowMs: deleted relationships older than this are removed in the background; 0 disables. */
+  readonly gcWindowMs: number;
   readonly logLevel: LogLevel;
   readonly maxDepth: number;
 }
+
+/** DATASTORE_OPTIONS are the flags that choose a datastore (serve and migrate). */
+export const DATASTORE_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  data: { type: "string" },
+  datastore: { type: "string" },
+  "database-url": { type: "string" },
+};
 
 /** SERVE_OPTIONS are the flags of `mandate serve`. */
 export const SERVE_OPTIONS: Readonly<Record<string, OptionSpec>> = {
@@ -32,8 +56,8 @@ export const SERVE_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   port: { type: "string", short: "p" },
   schema: { type: "string" },
   relationships: { type: "string" },
-  data: { type: "string" },
-  datastore: { type: "string" },
+  ...DATASTORE_OPTIONS,
+  "gc-window": { type: "string" },
   "log-level": { type: "string" },
   "max-depth": { type: "string" },
 };
@@ -41,7 +65,8 @@ export const SERVE_OPTIONS: Readonly<Record<string, OptionSpec>> = {
 /**
  * resolveServeConfig reads the flags of `mandate serve` and their environment variables
  * (MANDATE_HOST, MANDATE_PORT, MANDATE_SCHEMA, MANDATE_RELATIONSHIPS, MANDATE_DATA,
- * MANDATE_DATASTORE, MANDATE_LOG_LEVEL, MANDATE_MAX_DEPTH); a flag wins over its variable.
+ * MANDATE_DATASTORE, DATABASE_URL, MANDATE_GC_WINDOW, MANDATE_LOG_LEVEL, MANDATE_MAX_DEPTH); a flag
+ * wins over its variable.
  * Throws UsageError naming the flag and variable at fault.
  */
 export function resolveServeConfig(parsed: ParsedCommandLine, env: Readonly<Record<string, string | undefined>>): ServeConfig {
@@ -53,20 +78,47 @@ export function resolveServeConfig(parsed: ParsedCommandLine, env: Readonly<Reco
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new UsageError(`--log-level/MANDATE_LOG_LEVEL: "${logLevel}" is not one of ${LOG_LEVELS.join(", ")}`);
   }
-  const datastore = setting("datastore", "MANDATE_DATASTORE") ?? "memory";
-  if (!(DATASTORES as readonly string[]).includes(datastore)) {
-    throw new UsageError(`--datastore/MANDATE_DATASTORE: "${datastore}" is not one of ${DATASTORES.join(", ")} (postgres and pglite arrive with issue 3)`);
-  }
+  const gcWindowMs = parseDuration(setting("gc-window", "MANDATE_GC_WINDOW") ?? "24h", "--gc-window/MANDATE_GC_WINDOW");
   return {
     host: setting("host", "MANDATE_HOST") ?? "127.0.0.1",
     port,
     schemaFile: setting("schema", "MANDATE_SCHEMA"),
     relationshipsFile: setting("relationships", "MANDATE_RELATIONSHIPS"),
-    dataDir: setting("data", "MANDATE_DATA"),
-    datastore: datastore as ServeConfig["datastore"],
+    ...resolveDatastoreConfig(parsed, env),
+    gcWindowMs,
     logLevel: logLevel as LogLevel,
     maxDepth,
   };
+}
+
+/**
+ * resolveDatastoreConfig reads --datastore/MANDATE_DATASTORE, --database-url/DATABASE_URL and
+ * --data/MANDATE_DATA. Throws UsageError for an unknown datastore, or postgres without a URL.
+ */
+export function resolveDatastoreConfig(parsed: ParsedCommandLine, env: Readonly<Record<string, string | undefined>>): DatastoreConfig {
+  const databaseUrl = settingOf(stringOption(parsed, "database-url"), env["DATABASE_URL"]);
+  const dataDir = settingOf(stringOption(parsed, "data"), env["MANDATE_DATA"], DEFAULT_DATA_DIR);
+  const datastore = settingOf(stringOption(parsed, "datastore"), env["MANDATE_DATASTORE"]) ?? (databaseUrl === undefined ? "pglite" : "postgres");
+  if (!(DATASTORES as readonly string[]).includes(datastore)) {
+    throw new UsageError(`--datastore/MANDATE_DATASTORE: "${datastore}" is not one of ${DATASTORES.join(", ")}`);
+  }
+  if (datastore === "postgres" && databaseUrl === undefined) {
+    throw new UsageError("--datastore postgres needs --database-url or DATABASE_URL (e.g. postgres://user@host:5432/mandate)");
+  }
+  return { datastore: datastore as DatastoreKind, databaseUrl, dataDir };
+}
+
+/**
+ * parseDuration reads `24h`, `30m`, `90s`, `500ms`, `2d` or `0`; `name` names the flag in errors.
+ */
+export function parseDuration(text: string, name: string): number {
+  const match = /^(\d+)(ms|s|m|h|d)?$/.exec(text.trim());
+  const unit = match?.[2];
+  if (!match || (unit === undefined && match[1] !== "0")) {
+    throw new UsageError(`${name}: "${text}" is not a duration (e.g. 24h, 30m, 90s, 0 to disable)`, { field: name });
+  }
+  const factors: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+  return Number(match[1]) * (factors[unit ?? "ms"] ?? 1);
 }
 
 /** SERVE_HELP is the help text of `mandate serve`. */
@@ -74,7 +126,8 @@ export const SERVE_HELP = `Usage: mandate serve [flags]
 
 Runs the gRPC server: mandate.v1 PermissionsService and SchemaService, the gRPC health service
 and server reflection. Logs JSON lines (pino) to stdout, including the address it serves on.
-SIGINT or SIGTERM stop it cleanly (calls in flight get up to 5 s).
+SIGINT or SIGTERM stop it cleanly (calls in flight get up to 5 s; the datastore is closed).
+Migrations are applied at start (or ahead of time with "mandate migrate").
 
 Flags (each with its environment variable; the flag wins):
   --host HOST            MANDATE_HOST       address to bind (default 127.0.0.1, this machine
@@ -84,10 +137,16 @@ Flags (each with its environment variable; the flag wins):
                                             from the stored one (a refused change stops the server)
   --relationships FILE   MANDATE_RELATIONSHIPS  relationships to touch at start (demo data;
                                             one per line, SpiceDB text form, // comments)
-  --datastore NAME       MANDATE_DATASTORE  memory (default; the only one until issue 3)
-  --data DIR             MANDATE_DATA       data folder of the embedded datastore. Accepted but
-                                            unused: persistence arrives with issue 3 (PGlite);
-                                            until then all data is lost when the server stops
+  --datastore NAME       MANDATE_DATASTORE  postgres (default when a database URL is set),
+                                            pglite (default otherwise: embedded Postgres in
+                                            --data, nothing to install) or memory (tests; all
+                                            data is lost when the server stops)
+  --database-url URL     DATABASE_URL       Postgres to use, e.g. postgres://user@host:5432/db
+  --data DIR             MANDATE_DATA       PGlite data folder (default ${DEFAULT_DATA_DIR})
+  --gc-window DURATION   MANDATE_GC_WINDOW  keep deleted relationships readable this long
+                                            (default 24h; e.g. 30m, 7d); older history is
+                                            removed in the background and tokens older than
+                                            it are refused for exact-snapshot reads
   --log-level LEVEL      MANDATE_LOG_LEVEL  ${LOG_LEVELS.join(", ")} (default info)
   --max-depth N          MANDATE_MAX_DEPTH  recursion bound of a check (default 50)
 `;

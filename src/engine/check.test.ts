@@ -3,7 +3,8 @@ import { FailedPreconditionError, InvalidArgumentError } from "../tuple/index.ts
 import { Engine } from "./engine.ts";
 import type { CheckTrace } from "./engine-types.ts";
 import { CaveatEvaluationUnavailableError, DepthExceededError } from "./errors.ts";
-import { CountingReader, SHARED_CASES, SHARED_RELATIONSHIPS, SHARED_SCHEMA, checkRequest, fixture } from "./test-fixtures.ts";
+import type { PermissionExpression } from "../schema/index.ts";
+import { CountingReader, SHARED_CASES, SHARED_RELATIONSHIPS, SHARED_SCHEMA, checkRequest, fixture, withPermission } from "./test-fixtures.ts";
 
 const engine = new Engine();
 
@@ -136,6 +137,78 @@ definition folder {
   });
 });
 
+describe("check when one branch is too deep", () => {
+  const SCHEMA = `
+definition user {}
+definition group {
+  relation member: user | group#member
+}
+definition doc {
+  relation viewer: user | group#member
+  relation owner: user
+  relation banned: user
+  permission view = viewer + owner
+  permission both = viewer & owner
+  permission unbanned = viewer - banned
+  permission viewer_unless_owner = viewer - owner
+}`;
+  // doc:1's viewers lead into a chain of 60 nested groups, which is explored first.
+  const DEEP = ["doc:1#viewer@group:g0#member", ...chain(61), "doc:1#owner@user:alice", "doc:1#banned@user:bob"];
+
+  it.each([
+    ["a union with a definitely allowed operand is allowed", "view", "user:alice", "allowed"],
+    ["an intersection with a definitely denied operand is denied", "both", "user:bob", "denied"],
+    ["an exclusion whose subtracted side is allowed is denied", "viewer_unless_owner", "user:alice", "denied"],
+  ])("%s", async (_name, permission, subject, expected) => {
+    const { reader, schema } = await fixture(SCHEMA, DEEP);
+    await expect(engine.check(reader, schema, checkRequest("doc:1", permission, subject))).resolves.toMatchObject({ permissionship: expected });
+  });
+
+  it.each([
+    ["view", "user:bob"],
+    ["both", "user:alice"],
+    ["unbanned", "user:alice"],
+  ])("still fails %s for %s, which only the deep branch could decide", async (permission, subject) => {
+    const { reader, schema } = await fixture(SCHEMA, DEEP);
+    await expect(engine.check(reader, schema, checkRequest("doc:1", permission, subject))).rejects.toThrow(DepthExceededError);
+  });
+
+  it("lets a later userset allow past a nested group that is too deep", async () => {
+    const { reader, schema } = await fixture(SCHEMA, [...DEEP, "doc:1#viewer@group:near#member", "group:near#member@user:carol"]);
+    await expect(engine.check(reader, schema, checkRequest("doc:1", "viewer", "user:carol"))).resolves.toMatchObject({ permissionship: "allowed" });
+  });
+});
+
+describe("check over very long operand lists", () => {
+  const SCHEMA = `
+definition user {}
+definition doc {
+  relation viewer: user
+  relation banned: user
+  permission view = viewer
+}`;
+  const viewer: PermissionExpression = { kind: "computed", name: "viewer" };
+  const banned: PermissionExpression = { kind: "computed", name: "banned" };
+
+  it("evaluates an exclusion chain of 3,000 operands without overflowing the stack", async () => {
+    let expression: PermissionExpression = viewer;
+    for (let i = 0; i < 3_000; i++) expression = { kind: "exclusion", base: expression, subtract: i === 2_999 ? banned : { kind: "nil" } };
+    const { reader, schema } = await fixture(SCHEMA, ["doc:d#viewer@user:ann", "doc:d#viewer@user:bob", "doc:d#banned@user:bob"]);
+    const deep = withPermission(schema, "doc", "view", expression);
+    await expect(engine.check(reader, deep, checkRequest("doc:d", "view", "user:ann"))).resolves.toMatchObject({ permissionship: "allowed" });
+    await expect(engine.check(reader, deep, checkRequest("doc:d", "view", "user:bob"))).resolves.toMatchObject({ permissionship: "denied" });
+    await expect(engine.expand(reader, deep, { type: "doc", id: "d" }, "view")).resolves.toMatchObject({ kind: "exclusion" });
+  });
+
+  it.each(["union", "intersection"] as const)("evaluates a flattened %s of 5,000 operands", async (kind) => {
+    const children = Array.from({ length: 5_000 }, (): PermissionExpression => viewer);
+    const { reader, schema } = await fixture(SCHEMA, ["doc:d#viewer@user:ann"]);
+    const wide = withPermission(schema, "doc", "view", { kind, children });
+    await expect(engine.check(reader, wide, checkRequest("doc:d", "view", "user:ann"))).resolves.toMatchObject({ permissionship: "allowed" });
+    await expect(engine.check(reader, wide, checkRequest("doc:d", "view", "user:bob"))).resolves.toMatchObject({ permissionship: "denied" });
+  });
+});
+
 describe("check with wildcards", () => {
   const WILDCARDS = `
 definition user {}
@@ -240,12 +313,13 @@ describe("check with caveats", () => {
   });
 });
 
-/** shape keeps what a reader of a trace looks at: node, operation, result, cycle, children. */
+/** shape keeps what a reader of a trace looks at: node, operation, label, result, cycle, children. */
 function shape(trace: CheckTrace | undefined): unknown {
   if (trace === undefined) return undefined;
   return {
     node: `${trace.resource.type}:${trace.resource.id}#${trace.permission}`,
     operation: trace.operation,
+    ...(trace.label === undefined ? {} : { label: trace.label }),
     result: trace.result,
     ...(trace.cycle === true ? { cycle: true } : {}),
     ...(trace.children.length > 0 ? { children: trace.children.map(shape) } : {}),
@@ -287,6 +361,7 @@ describe("check traces", () => {
     expect(shape(result.trace)).toEqual({
       node: "group:a#view",
       operation: "union",
+      label: "member",
       result: "denied",
       children: [
         {
@@ -312,6 +387,7 @@ describe("check traces", () => {
     expect(shape(arrow.trace)).toEqual({
       node: "doc:d4#pview",
       operation: "arrow",
+      label: "parent->view",
       result: "allowed",
       children: [
         {
@@ -327,6 +403,45 @@ describe("check traces", () => {
     });
     const nil = await engine.check(reader, schema, checkRequest("doc:d4", "nothing", "user:carol"), { trace: true });
     expect(shape(nil.trace)).toEqual({ node: "doc:d4#nothing", operation: "nil", result: "denied" });
+  });
+
+  it("labels an .all() arrow and a permission that is another name with their schema text", async () => {
+    const { reader, schema } = await fixture(SHARED_SCHEMA, SHARED_RELATIONSHIPS);
+    const all = await engine.check(reader, schema, checkRequest("doc:d4", "pall", "user:bob"), { trace: true });
+    expect(shape(all.trace)).toMatchObject({ node: "doc:d4#pall", operation: "arrow", label: "parent.all(view)", result: "allowed" });
+    const computed = await engine.check(reader, schema, checkRequest("doc:plain", "via_view", "user:ann"), { trace: true });
+    expect(shape(computed.trace)).toMatchObject({
+      node: "doc:plain#via_view",
+      operation: "union",
+      label: "view",
+      result: "allowed",
+      children: [{ node: "doc:plain#view", operation: "exclusion", result: "allowed" }],
+    });
+  });
+
+  it("lists every computed subtracted side of an exclusion chain under one node", async () => {
+    const { reader, schema } = await fixture(
+      `
+definition user {}
+definition doc {
+  relation viewer: user
+  relation banned: user
+  relation muted: user
+  permission view = viewer - banned - muted
+}`,
+      ["doc:d#viewer@user:ann", "doc:d#muted@user:ann"],
+    );
+    const result = await engine.check(reader, schema, checkRequest("doc:d", "view", "user:ann"), { trace: true });
+    expect(shape(result.trace)).toEqual({
+      node: "doc:d#view",
+      operation: "exclusion",
+      result: "denied",
+      children: [
+        { node: "doc:d#viewer", operation: "direct", result: "allowed" },
+        { node: "doc:d#banned", operation: "relation", result: "denied" },
+        { node: "doc:d#muted", operation: "direct", result: "allowed" },
+      ],
+    });
   });
 });
 

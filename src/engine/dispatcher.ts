@@ -31,8 +31,12 @@ export interface DispatchCheckRequest {
 /**
  * DispatchCheckResult is a subproblem's answer with what a memo needs to reuse it safely.
  * - `cycleCuts`: keys of in-progress subproblems (ancestors) where a branch was cut short as a
- *   cycle. Non-empty means the answer may be a false negative that holds only on this path, so it
- *   must not be memoized. Undefined when empty.
+ *   cycle (answered DENIED for that branch). Non-empty means the answer was computed as if those
+ *   ancestors were denied: see RequestMemoDispatcher for when it may still be reused. Undefined
+ *   when empty.
+ * - `cutThroughExclusion`: some cycle cut (this node's own included) reached the answer through
+ *   the subtracted side of an exclusion, where a denied cut can turn into an allowed result; such
+ *   an answer is not monotone in its cuts and is never reused provisionally.
  * - `depthRequired`: how many levels of depth the computation used, counting this one; a memoized
  *   answer is reused only where that many levels are still available.
  * - `trace`: set only when the request asked for a trace.
@@ -40,6 +44,7 @@ export interface DispatchCheckRequest {
 export interface DispatchCheckResult {
   readonly membership: Membership;
   readonly cycleCuts: ReadonlySet<string> | undefined;
+  readonly cutThroughExclusion: boolean;
   readonly depthRequired: number;
   readonly trace: CheckTrace | undefined;
 }

@@ -17,7 +17,11 @@ export interface CheckRequest {
 /**
  * CheckTrace explains a decision: one node per (resource, relation-or-permission) visited, with
  * the operation that combined its children. `cycle` marks a node cut short because it was
- * already being evaluated higher up the same path.
+ * already being evaluated higher up the same path. `label`, when set, is the part of the schema
+ * the node evaluated, in schema syntax, where the operation alone does not say it: an arrow
+ * (`parent->view`, `parent.all(view)`), or a permission that is just another name (`view`, for
+ * `permission read = view`; its operation is then a union of that one child). An exclusion node
+ * lists the base first, then every subtracted side of a chain `a - b - c` that was computed.
  */
 export interface CheckTrace {
   readonly resource: ObjectRef;
@@ -26,6 +30,7 @@ export interface CheckTrace {
   readonly operation: "relation" | "union" | "intersection" | "exclusion" | "arrow" | "nil" | "direct";
   readonly result: Permissionship;
   readonly cycle?: boolean | undefined;
+  readonly label?: string | undefined;
   readonly children: readonly CheckTrace[];
 }
 
@@ -63,4 +68,23 @@ export type ExpandTree =
 export interface EngineOptions {
   /** maxDepth bounds recursion (dispatch hops); past it a check fails with DepthExceededError. Default 50. */
   readonly maxDepth: number;
+  /**
+   * maxDispatches bounds the subproblems one check (one item of a batch) may visit, memoized ones
+   * included; past it the check fails with DispatchLimitExceededError. Default 100,000.
+   */
+  readonly maxDispatches: number;
+  /**
+   * maxExpandNodes bounds the nodes of one expand tree; past it the expand fails with
+   * ExpandLimitExceededError. Default 10,000.
+   */
+  readonly maxExpandNodes: number;
+}
+
+/**
+ * RequestOptions are per call: `trace` asks check for an explanation; `signal` aborts a check or
+ * expand in progress (it then rejects with RequestAbortedError), e.g. when the client cancels.
+ */
+export interface RequestOptions {
+  readonly trace?: boolean | undefined;
+  readonly signal?: AbortSignal | undefined;
 }

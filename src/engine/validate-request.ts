@@ -1,7 +1,8 @@
 import { FailedPreconditionError, InvalidArgumentError, WILDCARD_ID } from "../tuple/index.ts";
 import type { ObjectRef } from "../tuple/index.ts";
-import type { Definition, Schema } from "../schema/index.ts";
+import type { Schema } from "../schema/index.ts";
 import type { CheckRequest } from "./engine-types.ts";
+import { hasRelationOrPermission } from "./has-relation-or-permission.ts";
 
 /**
  * validateCheckRequest rejects a check the schema cannot answer, before any data is read, as
@@ -23,7 +24,7 @@ export function validateCheckRequest(schema: Schema, request: CheckRequest): voi
       field: "subject.type",
     });
   }
-  if (subject.relation !== undefined && !hasRelationOrPermission(subjectDefinition, subject.relation)) {
+  if (subject.relation !== undefined && !hasRelationOrPermission(schema, subject.type, subject.relation)) {
     throw new FailedPreconditionError(
       `subject.relation: relation/permission \`${subject.relation}\` not found under definition \`${subject.type}\``,
       { field: "subject.relation" },
@@ -42,14 +43,10 @@ export function validateResourcePermission(schema: Schema, resource: ObjectRef, 
       field: "resource.type",
     });
   }
-  if (!hasRelationOrPermission(definition, permission)) {
+  if (!hasRelationOrPermission(schema, resource.type, permission)) {
     throw new FailedPreconditionError(
       `permission: relation/permission \`${permission}\` not found under definition \`${resource.type}\``,
       { field: "permission" },
     );
   }
-}
-
-function hasRelationOrPermission(definition: Definition, name: string): boolean {
-  return definition.relations.has(name) || definition.permissions.has(name);
 }

@@ -70,7 +70,11 @@ export type ExpressionAst =
   | { readonly kind: "arrow"; readonly tupleset: NameAst; readonly target: NameAst; readonly mode: "any" | "all" }
   | { readonly kind: "nil"; readonly position: SourcePosition };
 
-/** CaveatAst is `caveat name(param type, ...) { expression }`; `expression` is the CEL text inside the braces. */
+/**
+ * CaveatAst is `caveat name(param type, ...) { expression }`; `expression` is the CEL text inside
+ * the braces without surrounding white space, and `expressionPosition` where that text starts
+ * (where the braces' content starts, when it is empty).
+ */
 export interface CaveatAst {
   readonly name: NameAst;
   readonly comment: string | undefined;

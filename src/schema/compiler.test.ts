@@ -173,3 +173,59 @@ describe("the compiled model", () => {
     ]);
   });
 });
+
+describe("size limits", () => {
+  const withPermission = (expression: string): string => `definition user {}\ndefinition doc {\n  relation viewer: user\n  permission view = ${expression}\n}`;
+
+  it("rejects 3,000 nested parentheses with a SchemaError at the 101st, not a stack overflow", () => {
+    const error = compileError(withPermission(`${"(".repeat(3000)}viewer${")".repeat(3000)}`), "deep.zed");
+    expect(error.diagnostics).toEqual([{ fileName: "deep.zed", line: 4, column: 121, message: "expression nests deeper than 100 levels of parentheses" }]);
+  });
+
+  it("accepts exactly 100 nested parentheses", () => {
+    expect(permission(compileSchema(withPermission(`${"(".repeat(100)}viewer${")".repeat(100)}`)), "doc", "view")).toEqual(ref("viewer"));
+  });
+
+  it.each(["-", "&", "+"])("rejects 20,000 operands joined by `%s` at the 1,001st", (operator) => {
+    const error = compileError(withPermission(Array(20000).fill("viewer").join(` ${operator} `)));
+    expect(error.diagnostics).toHaveLength(1);
+    expect(error.diagnostics[0]).toMatchObject({ line: 4, column: 21 + 1000 * 9, message: "expression has more than 1000 operands; split it into several permissions" });
+  });
+
+  it("accepts 1,000 operands and counts an arrow as one", () => {
+    const source = `definition user {}\ndefinition doc {\n  relation viewer: user\n  relation parent: doc\n  permission view = ${["parent->view", ...Array(999).fill("viewer")].join(" - ")}\n}`;
+    expect(() => compileSchema(source)).not.toThrow();
+  });
+
+  it("rejects parameter types nested 3,000 deep", () => {
+    const error = compileError(`caveat cav(num ${"list<".repeat(3000)}int${">".repeat(3000)}) { num == [] }`);
+    expect(error.diagnostics[0]?.message).toBe("parameter type nests deeper than 100 levels");
+  });
+
+  it("checks a chain of 5,000 permissions and a chain of 5,000 relations without exhausting the stack", () => {
+    const permissions = Array.from({ length: 5000 }, (_, i) => `  permission p${i + 100} = ${i === 4999 ? "p100" : `p${i + 101}`}`);
+    const cycle = compileError(`definition user {}\ndefinition doc {\n${permissions.join("\n")}\n}`);
+    expect(cycle.diagnostics[0]?.message).toContain("is defined only in terms of itself (p100 -> p101 -> p102");
+    const grounded = permissions.slice(0, 4999).concat("  permission p5099 = viewer", "  relation viewer: user");
+    expect(() => compileSchema(`definition user {}\ndefinition doc {\n${grounded.join("\n")}\n}`)).not.toThrow();
+    const relations = Array.from({ length: 5000 }, (_, i) => `definition d${i + 100} {\n  relation rel: ${i === 4999 ? "user:*" : `d${i + 101}#rel`}\n}`);
+    const wildcard = compileError(`definition user {}\n${relations.join("\n")}\ndefinition doc {\n  relation viewer: d100#rel\n}`);
+    expect(wildcard.diagnostics[0]?.message).toContain("includes the wildcard `user:*`");
+  });
+});
+
+describe("wildcards reached through subject relations", () => {
+  it("finds a wildcard behind a subject relation listed after one that leads nowhere, and remembers neither walk wrongly", () => {
+    const source = [
+      "definition user {}",
+      "definition team {\n  permission member = nil\n}",
+      "definition group {\n  relation everyone: user:*\n  relation member: team#member | group#everyone\n}",
+      "definition club {\n  relation member: team#member\n}",
+      "definition doc {\n  relation viewer: club#member\n  relation editor: group#member\n}",
+    ].join("\n");
+    const error = compileError(source);
+    expect(error.diagnostics.map((diagnostic) => diagnostic.message)).toEqual([
+      '`group#member` cannot be a subject type of relation "doc#editor": relation "group#member" includes the wildcard `user:*` through relation "group#everyone", and wildcards cannot be included through a subject relation',
+    ]);
+  });
+});

@@ -25,7 +25,8 @@ import type {
   Relation,
   Schema,
 } from "./model.ts";
-import { parseSchema } from "./parser.ts";
+import { advance, parseSchema } from "./parser.ts";
+import { checkCaveatExpression } from "./caveat-expression.ts";
 
 // SpiceDB's name rules: 3 to 64 characters, lower case, not ending in `_`; definitions may carry
 // `prefix/` segments of the same shape.
@@ -48,9 +49,10 @@ const UNSUPPORTED_FLAGS = new Set(["self", "import", "partial"]);
 
 /**
  * compileSchema parses and type-checks schema text and returns the compiled model. It throws
- * SchemaError: at the first syntax error, or with every type error found (unknown names,
- * duplicates, invalid names, arrows, wildcards, caveats, permission cycles without a base case).
- * Positions in the diagnostics refer to `fileName`.
+ * SchemaError: at the first syntax error (including expressions beyond the parser's size limits),
+ * or with every type error found (unknown names, duplicates, invalid names, arrows, wildcards,
+ * caveats and their CEL expressions, permission cycles without a base case). Positions in the
+ * diagnostics refer to `fileName`; a problem inside a caveat expression is placed at its token.
  */
 export function compileSchema(source: string, fileName = "schema.zed"): Schema {
   return new Compiler(parseSchema(source, fileName), source, fileName).compile();
@@ -62,6 +64,12 @@ interface DefinitionScope {
   readonly permissions: Map<string, PermissionAst>;
 }
 
+/** WildcardPath is a wildcard `type:*` reached from a relation, and the relation `via` that allows it. */
+interface WildcardPath {
+  readonly type: string;
+  readonly via: string;
+}
+
 class Compiler {
   readonly #ast: SchemaAst;
   readonly #source: string;
@@ -69,6 +77,8 @@ class Compiler {
   readonly #diagnostics: SchemaDiagnostic[] = [];
   readonly #scopes = new Map<string, DefinitionScope>();
   readonly #caveats = new Map<string, CaveatAst>();
+  // `type#relation` -> the wildcard it reaches through subject relations, or null for none.
+  readonly #wildcards = new Map<string, WildcardPath | null>();
   #expirationEnabled = false;
 
   constructor(ast: SchemaAst, source: string, fileName: string) {
@@ -177,11 +187,18 @@ class Compiler {
     if (ast.expression === "") {
       this.#report(ast.expressionPosition, `caveat "${ast.name.text}" has an empty expression`);
     } else {
-      // SpiceDB rejects a caveat whose expression ignores a parameter; without a CEL type checker
-      // we approximate "used" as "appears as an identifier outside string literals".
-      const used = celIdentifiers(ast.expression);
-      for (const parameter of ast.parameters) {
-        if (!used.has(parameter.name.text)) {
+      // A parameter whose type was rejected above is checked as `any`, so that it is reported once.
+      const declared = new Map<string, CaveatParameterType>(ast.parameters.map((parameter) => [parameter.name.text, { kind: "any" }]));
+      for (const [name, type] of parameters) declared.set(name, type);
+      const checked = checkCaveatExpression(ast.expression, declared);
+      for (const problem of checked.problems) {
+        const at = advance(ast.expressionPosition, ast.expression.slice(0, problem.offset));
+        this.#report(at, `invalid expression of caveat "${ast.name.text}": ${problem.message}`);
+      }
+      // SpiceDB rejects a caveat whose expression ignores a parameter; after another problem
+      // (often a misspelt parameter) that would only add noise.
+      for (const parameter of checked.problems.length > 0 ? [] : ast.parameters) {
+        if (checked.usedParameters !== undefined && !checked.usedParameters.has(parameter.name.text)) {
           this.#report(parameter.name.position, `parameter "${parameter.name.text}" of caveat "${ast.name.text}" is never used in its expression`);
         }
       }
@@ -271,7 +288,7 @@ class Compiler {
       // ("wildcard relations cannot be transitively included"). It allows it within one definition
       // (`relation other: group#member` on group) and behind a permission; so do we, to accept
       // every schema it accepts (measured with SpiceDB v1.54).
-      const wildcard = typeName === definition ? undefined : this.#wildcardThrough(typeName, name, new Set());
+      const wildcard = typeName === definition ? undefined : this.#wildcardThrough(typeName, name);
       if (wildcard !== undefined) {
         const via = wildcard.via === `${typeName}#${name}` ? "" : ` through relation "${wildcard.via}"`;
         this.#report(
@@ -292,17 +309,51 @@ class Compiler {
 
   // Finds a wildcard that relation `typeName#name` allows, directly or through the relations of
   // its subject types (`group#member` -> `group#everyone` -> `user:*`); permissions stop the walk.
-  #wildcardThrough(typeName: string, name: string, visited: Set<string>): { type: string; via: string } | undefined {
-    const key = `${typeName}#${name}`;
-    const relation = this.#scopes.get(typeName)?.relations.get(name);
-    if (relation === undefined || visited.has(key)) return undefined;
-    visited.add(key);
-    for (const type of relation.types) {
-      if (type.wildcard) return { type: type.type.text, via: key };
-      if (type.relation === undefined) continue;
-      const found = this.#wildcardThrough(type.type.text, type.relation.text, visited);
-      if (found !== undefined) return found;
+  // Depth first with an explicit stack, so that a chain of thousands of relations cannot exhaust
+  // the call stack; results are remembered, so that checking every link of such a chain stays linear.
+  #wildcardThrough(typeName: string, name: string): WildcardPath | undefined {
+    const start = `${typeName}#${name}`;
+    const known = this.#wildcards.get(start);
+    if (known !== undefined) return known ?? undefined;
+    const visited = new Set<string>([start]);
+    const path: { key: string; subjects: readonly TypeReferenceAst[]; next: number }[] = [];
+    // Returns the wildcard the relation allows directly, or queues its subject types and returns
+    // undefined (a permission or an unknown name allows nothing and queues nothing).
+    const enter = (type: string, relationName: string): WildcardPath | undefined => {
+      const key = `${type}#${relationName}`;
+      const relation = this.#scopes.get(type)?.relations.get(relationName);
+      if (relation === undefined) return undefined;
+      const wildcard = relation.types.find((candidate) => candidate.wildcard);
+      if (wildcard !== undefined) return { type: wildcard.type.text, via: key };
+      path.push({ key, subjects: relation.types, next: 0 });
+      return undefined;
+    };
+    let found = enter(typeName, name);
+    while (found === undefined && path.length > 0) {
+      const top = path[path.length - 1] as (typeof path)[number];
+      const subject = top.subjects[top.next++];
+      if (subject === undefined) {
+        path.pop();
+        continue;
+      }
+      if (subject.relation === undefined) continue;
+      const key = `${subject.type.text}#${subject.relation.text}`;
+      const remembered = this.#wildcards.get(key);
+      if (remembered !== undefined && remembered !== null) {
+        found = remembered;
+      } else if (remembered === undefined && !visited.has(key)) {
+        visited.add(key);
+        found = enter(subject.type.text, subject.relation.text);
+      }
     }
+    if (found !== undefined) {
+      // Every relation on the path reaches the wildcard; a walk that found none saw everything
+      // reachable from each relation it visited, so none of them reaches one.
+      for (const step of path) this.#wildcards.set(step.key, found);
+      this.#wildcards.set(start, found);
+      return found;
+    }
+    for (const key of visited) this.#wildcards.set(key, null);
     return undefined;
   }
 
@@ -359,7 +410,7 @@ class Compiler {
       this.#report(tupleset.position, this.#notDefinedOn(scope, tupleset.text, permission));
       return;
     }
-    const wildcard = this.#wildcardThrough(definition, tupleset.text, new Set());
+    const wildcard = this.#wildcardThrough(definition, tupleset.text);
     if (wildcard !== undefined) {
       const via = wildcard.via === `${definition}#${tupleset.text}` ? "" : ` through relation "${wildcard.via}"`;
       this.#report(
@@ -395,14 +446,17 @@ class Compiler {
       if (reachesGround(permission.expression, scope, refs)) grounded.add(name);
       references.set(name, refs);
     }
-    let changed = true;
-    while (changed) {
-      changed = false;
-      for (const [name, refs] of references) {
-        if (!grounded.has(name) && refs.some((ref) => grounded.has(ref))) {
-          grounded.add(name);
-          changed = true;
-        }
+    // Grounding spreads backwards along references: a worklist keeps this linear in the schema size.
+    const referencedBy = new Map<string, string[]>();
+    for (const [name, refs] of references) {
+      for (const ref of refs) referencedBy.set(ref, [...(referencedBy.get(ref) ?? []), name]);
+    }
+    const pending = [...grounded];
+    for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+      for (const referrer of referencedBy.get(next) ?? []) {
+        if (grounded.has(referrer)) continue;
+        grounded.add(referrer);
+        pending.push(referrer);
       }
     }
     const reported = new Set<string>();
@@ -444,23 +498,31 @@ function reachesGround(ast: ExpressionAst, scope: DefinitionScope, refs: string[
   }
 }
 
-// Returns a path start -> ... (ending next to start) along `references`, or undefined if start is not on a cycle.
+// Returns a path start -> ... (ending next to start) along `references`, or undefined if start is
+// not on a cycle. Depth first with an explicit stack, so that a chain of thousands of permissions
+// cannot exhaust the call stack.
 function findCycle(start: string, references: ReadonlyMap<string, readonly string[]>): string[] | undefined {
-  const visited = new Set<string>();
-  const path: string[] = [];
-  const visit = (name: string): boolean => {
-    path.push(name);
-    for (const next of references.get(name) ?? []) {
-      if (next === start) return true;
-      if (!visited.has(next)) {
-        visited.add(next);
-        if (visit(next)) return true;
-      }
+  const visited = new Set<string>([start]);
+  const path: string[] = [start];
+  const nextIndex: number[] = [0];
+  while (path.length > 0) {
+    const top = path.length - 1;
+    const name = path[top] as string;
+    const index = nextIndex[top] as number;
+    const next = (references.get(name) ?? [])[index];
+    if (next === undefined) {
+      path.pop();
+      nextIndex.pop();
+      continue;
     }
-    path.pop();
-    return false;
-  };
-  return visit(start) ? path : undefined;
+    nextIndex[top] = index + 1;
+    if (next === start) return path;
+    if (visited.has(next)) continue;
+    visited.add(next);
+    path.push(next);
+    nextIndex.push(0);
+  }
+  return undefined;
 }
 
 function memberNames(scope: DefinitionScope): string[] {
@@ -478,10 +540,4 @@ function nameProblem(name: string, allowPrefix: boolean): string {
     if (segment.endsWith("_")) return `"${segment}" ends with _`;
   }
   return "it does not match [a-z][a-z0-9_]{1,62}[a-z0-9]";
-}
-
-// The identifiers of a CEL expression outside string literals, enough to tell whether a parameter is used.
-function celIdentifiers(expression: string): Set<string> {
-  const withoutStrings = expression.replace(/[rR]?("""[\s\S]*?"""|'''[\s\S]*?'''|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*')/g, " ");
-  return new Set(withoutStrings.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? []);
 }

@@ -13,7 +13,13 @@ export { SchemaError } from "./errors.ts";
 export type { SchemaDiagnostic } from "./errors.ts";
 export { compileSchema } from "./compiler.ts";
 export { formatAllowedSubject } from "./format-allowed-subject.ts";
-export { validateRelationship, lookupDefinition, lookupRelationOrPermission } from "./relationship-validator.ts";
+export {
+  validateRelationship,
+  validateRelationshipForDelete,
+  lookupDefinition,
+  lookupRelationOrPermission,
+  findRelationOrPermission,
+} from "./relationship-validator.ts";
 export type { RelationOrPermission } from "./relationship-validator.ts";
 export { removedSubjectPatterns } from "./schema-change.ts";
 export type { RelationshipPattern } from "./schema-change.ts";

@@ -73,7 +73,10 @@ export type CaveatParameterType =
   | { readonly kind: "list"; readonly element: CaveatParameterType }
   | { readonly kind: "map"; readonly value: CaveatParameterType };
 
-/** CaveatDefinition is `caveat name(param type, ...) { expression }`; `expression` is CEL source text. */
+/**
+ * CaveatDefinition is `caveat name(param type, ...) { expression }`; `expression` is CEL source
+ * text, parsed and type-checked against the parameters (it is a bool) by the compiler.
+ */
 export interface CaveatDefinition {
   readonly name: string;
   readonly comment?: string | undefined;

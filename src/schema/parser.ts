@@ -20,8 +20,24 @@ import type { Token, TokenKind } from "./lexer.ts";
 const RESERVED = new Set(["definition", "caveat", "relation", "permission", "nil", "with"]);
 
 /**
+ * MAX_NESTING is how deeply parentheses (in a permission) or type arguments (in a caveat parameter)
+ * may nest. The parser and compiler recurse once per level, so without a bound a few kilobytes of
+ * `(((...` would exhaust the stack; no real schema comes near it.
+ */
+export const MAX_NESTING = 100;
+
+/**
+ * MAX_OPERANDS is how many operands (names, arrows, `nil`) one permission expression may have.
+ * `a - b - c ...` parses into a tree as deep as it is long, which the compiler and the engine walk
+ * recursively; the bound keeps that depth safe.
+ */
+export const MAX_OPERANDS = 1000;
+
+/**
  * parseSchema turns schema text into its AST. It checks syntax only (names are resolved by the
  * compiler) and throws SchemaError at the first syntax error, with its position in `fileName`.
+ * It also rejects, as syntax errors, expressions beyond MAX_NESTING or MAX_OPERANDS and parameter
+ * types beyond MAX_NESTING, so that no later recursive walk can exhaust the stack.
  *
  * Grammar of permission expressions, loosest first (SpiceDB's precedence, measured):
  *   exclusion    := intersection ("-" intersection)*        left-associative
@@ -39,6 +55,9 @@ class Parser {
   readonly #fileName: string;
   #index = 0;
   #expirationEnabled = false;
+  // Per permission expression: open parentheses around the current token, and operands so far.
+  #nesting = 0;
+  #operands = 0;
 
   constructor(tokens: readonly Token[], fileName: string) {
     this.#tokens = tokens;
@@ -161,6 +180,8 @@ class Parser {
     const keyword = this.#next();
     const name = this.#expectName("a permission name", true);
     this.#expect("=", `after \`permission ${name.text}\` (write \`permission ${name.text} = relation_name\`)`);
+    this.#nesting = 0;
+    this.#operands = 0;
     const expression = this.#parseExclusion();
     return { kind: "permission", name, comment: keyword.comment, expression };
   }
@@ -225,10 +246,16 @@ class Parser {
   #parsePrimary(): ExpressionAst {
     const token = this.#peek();
     if (token.kind === "(") {
+      if (this.#nesting >= MAX_NESTING) this.#fail(token.position, `expression nests deeper than ${MAX_NESTING} levels of parentheses`);
+      this.#nesting++;
       this.#next();
       const inner = this.#parseExclusion();
       this.#expect(")", "to close `(`");
+      this.#nesting--;
       return inner;
+    }
+    if (++this.#operands > MAX_OPERANDS) {
+      this.#fail(token.position, `expression has more than ${MAX_OPERANDS} operands; split it into several permissions`);
     }
     if (this.#isWord(token, "nil")) {
       this.#next();
@@ -257,18 +284,21 @@ class Parser {
     if (body.kind !== "cel") return this.#fail(open.position, `caveat "${name.text}" has no expression body`);
     this.#next();
     this.#expect("}", "to close the caveat expression");
-    return { name, comment: keyword.comment, parameters, expression: body.text.trim(), expressionPosition: body.position };
+    const expression = body.text.trim();
+    const leading = expression === "" ? "" : body.text.slice(0, body.text.indexOf(expression));
+    return { name, comment: keyword.comment, parameters, expression, expressionPosition: advance(body.position, leading) };
   }
 
-  #parseCaveatType(): CaveatTypeAst {
+  #parseCaveatType(depth = 0): CaveatTypeAst {
     const name = this.#expectName("a parameter type", false);
     const typeArguments: CaveatTypeAst[] = [];
     if (this.#peek().kind === "<") {
-      this.#next();
-      typeArguments.push(this.#parseCaveatType());
+      const open = this.#next();
+      if (depth >= MAX_NESTING) this.#fail(open.position, `parameter type nests deeper than ${MAX_NESTING} levels`);
+      typeArguments.push(this.#parseCaveatType(depth + 1));
       while (this.#peek().kind === ",") {
         this.#next();
-        typeArguments.push(this.#parseCaveatType());
+        typeArguments.push(this.#parseCaveatType(depth + 1));
       }
       this.#expect(">", `to close \`${name.text}<\``);
     }
@@ -339,4 +369,19 @@ function describe(token: Token): string {
     default:
       return `\`${token.text}\``;
   }
+}
+
+/** advance returns the position just after `text` when `text` starts at `position`. */
+export function advance(position: SourcePosition, text: string): SourcePosition {
+  let { line, column } = position;
+  // By UTF-16 code unit, as the lexer counts columns.
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === "\n") {
+      line++;
+      column = 1;
+    } else {
+      column++;
+    }
+  }
+  return { line, column };
 }

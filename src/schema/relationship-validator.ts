@@ -1,7 +1,7 @@
-import { FailedPreconditionError, WILDCARD_ID } from "../tuple/index.ts";
+import { FailedPreconditionError, InvalidArgumentError, WILDCARD_ID } from "../tuple/index.ts";
 import type { Relationship } from "../tuple/index.ts";
 import { formatAllowedSubject } from "./format-allowed-subject.ts";
-import type { Definition, Permission, Relation, Schema } from "./model.ts";
+import type { AllowedSubject, Definition, Permission, Relation, Schema } from "./model.ts";
 
 /** RelationOrPermission is what a name on a definition resolves to. */
 export type RelationOrPermission =
@@ -21,63 +21,52 @@ export function lookupDefinition(schema: Schema, typeName: string, field: string
 }
 
 /**
- * lookupRelationOrPermission resolves `name` on definition `typeName`, or throws
- * FailedPreconditionError naming `field` when the definition or the name does not exist.
+ * findRelationOrPermission resolves `name` on definition `typeName` and returns undefined when
+ * either does not exist. It never throws and costs two map lookups, for callers that need only a
+ * yes or no (is NAME a relation or permission on TYPE?).
  */
-export function lookupRelationOrPermission(schema: Schema, typeName: string, name: string, field: string): RelationOrPermission {
-  const definition = lookupDefinition(schema, typeName, field);
+export function findRelationOrPermission(schema: Schema, typeName: string, name: string): RelationOrPermission | undefined {
+  const definition = schema.definitions.get(typeName);
+  if (definition === undefined) return undefined;
   const relation = definition.relations.get(name);
   if (relation !== undefined) return { kind: "relation", relation };
   const permission = definition.permissions.get(name);
   if (permission !== undefined) return { kind: "permission", permission };
+  return undefined;
+}
+
+/**
+ * lookupRelationOrPermission resolves `name` on definition `typeName`, or throws
+ * FailedPreconditionError naming `field` when the definition or the name does not exist.
+ */
+export function lookupRelationOrPermission(schema: Schema, typeName: string, name: string, field: string): RelationOrPermission {
+  const found = findRelationOrPermission(schema, typeName, name);
+  if (found !== undefined) return found;
+  lookupDefinition(schema, typeName, field);
   throw new FailedPreconditionError(`${field}: relation or permission \`${name}\` not found on definition \`${typeName}\``, { field });
 }
 
 /**
- * validateRelationship checks that the schema allows `relationship` to be stored, and throws
- * FailedPreconditionError naming the sub-field at fault otherwise (`<field>.resource.type`,
- * `.relation`, `.subject`, `.caveat`, `.expiration`). As in SpiceDB, an allowed subject type must
- * match exactly: `user with expiration` admits only expiring relationships, `user with cav` only
- * ones carrying caveat `cav`, and `user` neither.
+ * validateRelationship checks that the schema allows `relationship` to be stored, and throws naming
+ * the sub-field at fault otherwise (`<field>.resource.type`, `.relation`, `.subject`, `.caveat`,
+ * `.expiration`). As in SpiceDB (measured with v1.54), a name the schema does not know (resource or
+ * subject definition, relation) is FailedPreconditionError, since another schema could make the request valid, while a
+ * relationship the schema forbids is InvalidArgumentError: writing to a permission, a subject type
+ * not allowed, a caveat or expiration that does not match. An allowed subject type must match
+ * exactly: `user with expiration` admits only expiring relationships, `user with cav` only ones
+ * carrying caveat `cav`, and `user` neither. A caveat the schema does not define is
+ * InvalidArgumentError too, as in SpiceDB: no relation of this schema can allow it.
  */
 export function validateRelationship(schema: Schema, relationship: Relationship, field = "relationship"): void {
+  const candidates = allowedForSubject(schema, relationship, field);
   const resourceType = relationship.resource.type;
-  const definition = lookupDefinition(schema, resourceType, `${field}.resource.type`);
-  const relationName = relationship.relation;
-  const relation = definition.relations.get(relationName);
-  if (relation === undefined) {
-    const relationField = `${field}.relation`;
-    if (definition.permissions.has(relationName)) {
-      throw new FailedPreconditionError(
-        `${relationField}: \`${resourceType}#${relationName}\` is a permission; relationships can only be written to relations`,
-        { field: relationField },
-      );
-    }
-    throw new FailedPreconditionError(`${relationField}: relation \`${relationName}\` not found on definition \`${resourceType}\``, {
-      field: relationField,
-    });
-  }
-
-  const where = `relation \`${resourceType}#${relationName}\``;
-  const allowedList = relation.allowedSubjects.map(formatAllowedSubject).join(", ");
+  const where = `relation \`${resourceType}#${relationship.relation}\``;
   const subject = relationship.subject;
-  const wildcard = subject.id === WILDCARD_ID;
-  const candidates = relation.allowedSubjects.filter(
-    (allowed) => allowed.type === subject.type && allowed.wildcard === wildcard && allowed.relation === subject.relation,
-  );
-  if (candidates.length === 0) {
-    const subjectField = `${field}.subject`;
-    const written = `${subject.type}${wildcard ? ":*" : ""}${subject.relation === undefined ? "" : `#${subject.relation}`}`;
-    const what = wildcard ? "wildcard subject" : "subject type";
-    throw new FailedPreconditionError(`${subjectField}: ${what} \`${written}\` is not allowed for ${where}; allowed: ${allowedList}`, {
-      field: subjectField,
-    });
-  }
 
   const caveatName = relationship.caveat?.name;
   const caveatField = `${field}.caveat`;
   if (caveatName !== undefined && !schema.caveats.has(caveatName)) {
-    throw new FailedPreconditionError(`${caveatField}: caveat \`${caveatName}\` not found in the schema`, { field: caveatField });
+    throw new InvalidArgumentError(`${caveatField}: caveat \`${caveatName}\` not found in the schema`, { field: caveatField });
   }
   const withCaveat = candidates.filter((allowed) => allowed.caveat === caveatName);
   if (withCaveat.length === 0) {
@@ -86,7 +75,7 @@ export function validateRelationship(schema: Schema, relationship: Relationship,
       caveatName === undefined
         ? `${caveatField}: ${where} requires a caveat for subject type \`${subject.type}\`; allowed: ${options}`
         : `${caveatField}: caveat \`${caveatName}\` is not allowed for subject type \`${subject.type}\` on ${where}; allowed: ${options}`;
-    throw new FailedPreconditionError(message, { field: caveatField });
+    throw new InvalidArgumentError(message, { field: caveatField });
   }
 
   const expires = relationship.expiresAt !== undefined;
@@ -96,7 +85,60 @@ export function validateRelationship(schema: Schema, relationship: Relationship,
     const message = expires
       ? `${expirationField}: ${where} does not allow an expiration for subject type \`${subject.type}\`; allowed: ${options}`
       : `${expirationField}: ${where} requires an expiration for subject type \`${subject.type}\`; allowed: ${options}`;
-    throw new FailedPreconditionError(message, { field: expirationField });
+    throw new InvalidArgumentError(message, { field: expirationField });
   }
 }
 
+/**
+ * validateRelationshipForDelete checks a relationship named in a delete: its definitions and
+ * relation exist (FailedPreconditionError otherwise), the relation is not a permission and the
+ * schema allows its subject type (InvalidArgumentError otherwise), as validateRelationship does.
+ * Caveat and expiration are ignored: SpiceDB deletes a relationship by its resource, relation and
+ * subject alone, whatever caveat or expiry it was written with.
+ */
+export function validateRelationshipForDelete(schema: Schema, relationship: Relationship, field = "relationship"): void {
+  allowedForSubject(schema, relationship, field);
+}
+
+// The relation that would store `relationship`: its definition and relation must exist and the
+// name must not be a permission.
+function lookupStoredRelation(schema: Schema, relationship: Relationship, field: string): Relation {
+  const resourceType = relationship.resource.type;
+  const definition = lookupDefinition(schema, resourceType, `${field}.resource.type`);
+  const relationName = relationship.relation;
+  const relation = definition.relations.get(relationName);
+  if (relation !== undefined) return relation;
+  const relationField = `${field}.relation`;
+  if (definition.permissions.has(relationName)) {
+    throw new InvalidArgumentError(
+      `${relationField}: \`${resourceType}#${relationName}\` is a permission; relationships can only be written to relations`,
+      { field: relationField },
+    );
+  }
+  throw new FailedPreconditionError(`${relationField}: relation \`${relationName}\` not found on definition \`${resourceType}\``, {
+    field: relationField,
+  });
+}
+
+// The allowed subject types of the relationship's relation that match its subject (type, subject
+// relation, wildcard), whatever their caveat and expiration; throws when there is none.
+function allowedForSubject(schema: Schema, relationship: Relationship, field: string): AllowedSubject[] {
+  const relation = lookupStoredRelation(schema, relationship, field);
+  const subject = relationship.subject;
+  const subjectField = `${field}.subject`;
+  if (!schema.definitions.has(subject.type)) {
+    throw new FailedPreconditionError(`${subjectField}: definition \`${subject.type}\` not found in the schema`, { field: subjectField });
+  }
+  const wildcard = subject.id === WILDCARD_ID;
+  const candidates = relation.allowedSubjects.filter(
+    (allowed) => allowed.type === subject.type && allowed.wildcard === wildcard && allowed.relation === subject.relation,
+  );
+  if (candidates.length > 0) return candidates;
+  const where = `relation \`${relationship.resource.type}#${relationship.relation}\``;
+  const allowedList = relation.allowedSubjects.map(formatAllowedSubject).join(", ");
+  const written = `${subject.type}${wildcard ? ":*" : ""}${subject.relation === undefined ? "" : `#${subject.relation}`}`;
+  const what = wildcard ? "wildcard subject" : "subject type";
+  throw new InvalidArgumentError(`${subjectField}: ${what} \`${written}\` is not allowed for ${where}; allowed: ${allowedList}`, {
+    field: subjectField,
+  });
+}

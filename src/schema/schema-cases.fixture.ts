@@ -114,6 +114,17 @@ export const VALID_SCHEMAS: readonly ValidCase[] = [
   { name: "prefixed caveat names with short parameter names", source: "caveat acme/cav(x int, Y int) { x == Y }\ndefinition user {}\ndefinition doc {\n  relation viewer: user with acme/cav\n}" },
   { name: "caveat names that would be invalid definition names", source: "caveat cv(num int) { num == 1 }\ncaveat Upper_(num int) { num == 2 }\ndefinition user {}\ndefinition doc {\n  relation viewer: user with cv | user with Upper_\n}" },
   { name: "use typechecking", source: "use typechecking\ndefinition user {}" },
+  {
+    name: "caveat expressions with macros, conversions, time functions and null",
+    source: [
+      "caveat rich(num int, ratio double, name string, at timestamp, ttl duration, tags list<string>, attrs map<int>, ip ipaddress, extra any, small uint) {",
+      '  tags.exists(t, t.startsWith("a")) && attrs.all(k, attrs[k] > 0) && size(name) > 2 && double(num) < ratio',
+      '  && at + ttl > timestamp("2024-01-01T00:00:00Z") && at.getDayOfWeek("UTC") != 0 && ip.in_cidr("10.0.0.0/8")',
+      '  && extra.anything == 1 && small == 1 && has(attrs.key) && (num > 1 ? name : "x") in tags && at != null',
+      "}",
+      "definition user {}",
+    ].join("\n"),
+  },
   { name: "names of 64 characters", source: `definition a${"b".repeat(62)}c {}` },
   {
     name: "a relation ended by the closing brace on its line",
@@ -198,4 +209,30 @@ export const INVALID_SCHEMAS: readonly InvalidCase[] = [
   { name: "a scalar with a type argument", source: "caveat cav(num int<int>) { num == 1 }", line: 1, column: 16, message: 'type "int" of parameter "num" of caveat "cav" takes no type arguments', spicedb: "accepts" },
   { name: "an unused caveat parameter", source: "caveat cav(num int, other int) { num == 1 && \"other\" != \"\" }", line: 1, column: 21, message: 'parameter "other" of caveat "cav" is never used in its expression' },
   { name: "an empty caveat expression", source: "caveat cav(num int) { }", line: 1, column: 22, message: 'caveat "cav" has an empty expression' },
+  // Caveat expressions (CEL), parsed and type-checked.
+  { name: "a CEL syntax error", source: "caveat cav(num int) { num >>> 1 }", line: 1, column: 27, message: 'invalid expression of caveat "cav": syntax error: found > but expecting end of input' },
+  { name: "an int added to a string", source: 'caveat cav(num int) { num + "x" == "y" }', line: 1, column: 27, message: "operator `+` cannot be applied to (int, string)" },
+  { name: "an expression that is not a bool", source: "caveat cav(num int) { num + 1 }", line: 1, column: 23, message: "the expression must be a bool, but it is int" },
+  { name: "a name that is not a parameter", source: "caveat cav(num int) {\n  num > 1 && numb > 1\n}", line: 2, column: 14, message: '"numb" is not a parameter of the caveat (its parameters: "num")' },
+  { name: "a uint parameter compared with a uint literal (SpiceDB types uint parameters as int)", source: "caveat cav(num uint) { num == 1u }", line: 1, column: 28, message: "operator `==` cannot be applied to (int, uint)" },
+  { name: "an ipaddress compared with a string", source: 'caveat cav(ip ipaddress) { ip == "10.0.0.1" }', line: 1, column: 31, message: "operator `==` cannot be applied to (ipaddress, string)" },
+  { name: "a macro comparing list elements with another type", source: "caveat cav(names list<string>) { names.all(n, n == 1) }", line: 1, column: 49, message: "operator `==` cannot be applied to (string, int)" },
+  { name: "an unknown method", source: "caveat cav(num int) { num.foo() }", line: 1, column: 26, message: "unknown method `foo`" },
+  // Size limits.
+  {
+    name: "3,000 nested parentheses in a permission",
+    source: `definition user {}\ndefinition doc {\n  relation viewer: user\n  permission view = ${"(".repeat(3000)}viewer${")".repeat(3000)}\n}`,
+    line: 4,
+    column: 121,
+    message: "expression nests deeper than 100 levels of parentheses",
+    // SpiceDB accepts any depth; Mandate bounds it so that no recursive walk can exhaust the stack.
+    spicedb: "accepts",
+  },
+  {
+    name: "3,000 nested parentheses in a caveat expression",
+    source: `caveat cav(num int) { ${"(".repeat(3000)}num > 1${")".repeat(3000)} }`,
+    line: 1,
+    column: 123,
+    message: "expression nests deeper than 100 levels of brackets",
+  },
 ];

@@ -58,6 +58,8 @@ describe("removedSubjectPatterns", () => {
           subjectType: "group",
           subjectRelation: "member",
           wildcard: false,
+          caveat: null,
+          expiration: false,
           reason: "subject type `group#member` was removed from relation `document#viewer`",
         },
       ],
@@ -65,20 +67,63 @@ describe("removedSubjectPatterns", () => {
     [
       "a removed wildcard",
       BEFORE.replace("user | user:* | group#member | robot", "user | group#member | robot"),
-      [{ resourceType: "document", relation: "viewer", subjectType: "user", subjectRelation: null, wildcard: true, reason: "wildcard `user:*` was removed from relation `document#viewer`" }],
+      [{ resourceType: "document", relation: "viewer", subjectType: "user", subjectRelation: null, wildcard: true, caveat: null, expiration: false, reason: "wildcard `user:*` was removed from relation `document#viewer`" }],
     ],
     [
       "a removed subject definition, through each relation that allowed it",
       BEFORE.replace("definition robot {}\n", "").replace(" | robot", ""),
-      [{ resourceType: "document", relation: "viewer", subjectType: "robot", subjectRelation: null, wildcard: false, reason: "subject type `robot` was removed from relation `document#viewer`" }],
+      [{ resourceType: "document", relation: "viewer", subjectType: "robot", subjectRelation: null, wildcard: false, caveat: null, expiration: false, reason: "subject type `robot` was removed from relation `document#viewer`" }],
     ],
   ])("reports %s", (_, after, expected) => {
     expect(removedSubjectPatterns(compileSchema(BEFORE), compileSchema(after))).toEqual(expected);
   });
 
-  it("leaves out a change of caveat or expiration on a subject type that stays allowed, which a pattern cannot select", () => {
-    const before = compileSchema("use expiration\ndefinition user {}\ndefinition doc {\n  relation viewer: user | user with expiration\n}");
-    const after = compileSchema("use expiration\ndefinition user {}\ndefinition doc {\n  relation viewer: user with expiration\n}");
-    expect(removedSubjectPatterns(before, after)).toEqual([]);
+  // SpiceDB treats `user with cv` and `user` as different subject types: each is its own pattern.
+  const CAVEATED = `use expiration
+caveat cv(flag bool) { flag }
+caveat cw(level int) { level > 2 }
+definition user {}
+definition doc {
+  relation viewer: user | user with cv | user with expiration
+  relation editor: user with cw and expiration
+}`;
+
+  function userPattern(relation: string, caveat: string | null, expiration: boolean, reason: string): object {
+    return { resourceType: "doc", relation, subjectType: "user", subjectRelation: null, wildcard: false, caveat, expiration, reason };
+  }
+
+  it.each<[string, string, object[]]>([
+    [
+      "a caveated subject type removed while the plain one stays",
+      CAVEATED.replace("user | user with cv | user with expiration", "user | user with expiration"),
+      [userPattern("viewer", "cv", false, "subject type `user with cv` was removed from relation `doc#viewer`")],
+    ],
+    [
+      "a plain subject type turned into a caveated one",
+      CAVEATED.replace("user | user with cv | user with expiration", "user with cv | user with expiration"),
+      [userPattern("viewer", null, false, "subject type `user` was removed from relation `doc#viewer`")],
+    ],
+    [
+      "an expiring subject type removed while the plain one stays",
+      CAVEATED.replace("user | user with cv | user with expiration", "user | user with cv"),
+      [userPattern("viewer", null, true, "subject type `user with expiration` was removed from relation `doc#viewer`")],
+    ],
+    [
+      "a caveat swapped for another",
+      CAVEATED.replace("relation editor: user with cw and expiration", "relation editor: user with cv and expiration"),
+      [userPattern("editor", "cw", true, "subject type `user with cw and expiration` was removed from relation `doc#editor`")],
+    ],
+    [
+      "a removed caveat definition, through each relation that allowed it",
+      CAVEATED.replace("caveat cw(level int) { level > 2 }\n", "").replace("user with cw and expiration", "user with expiration"),
+      [userPattern("editor", "cw", true, "subject type `user with cw and expiration` was removed from relation `doc#editor` (caveat `cw` was removed)")],
+    ],
+  ])("reports %s", (_, after, expected) => {
+    expect(removedSubjectPatterns(compileSchema(CAVEATED), compileSchema(after))).toEqual(expected);
+  });
+
+  it("finds nothing when caveated subject types only move around or are added", () => {
+    const after = CAVEATED.replace("user | user with cv | user with expiration", "user with expiration | user with cw | user | user with cv");
+    expect(removedSubjectPatterns(compileSchema(CAVEATED), compileSchema(after))).toEqual([]);
   });
 });

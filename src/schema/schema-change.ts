@@ -1,12 +1,15 @@
 import { formatAllowedSubject } from "./format-allowed-subject.ts";
-import type { AllowedSubject, Definition, Schema } from "./model.ts";
+import type { Definition, Schema } from "./model.ts";
 
 /**
  * RelationshipPattern describes a kind of stored relationship that a schema change would make
  * invalid. `resourceType` and `relation` always apply; when `subjectType` is set the pattern covers
  * only subjects of that type, with `subjectRelation` (a string, or null for a plain object subject)
- * and `wildcard` (true: only the subject id `*`; false: every id except `*`). `reason` is a
- * sentence for the error that refuses the change, e.g.
+ * and `wildcard` (true: only the subject id `*`; false: every id except `*`), and then also
+ * `caveat` (a caveat name: only relationships carrying that caveat; null: only relationships
+ * without a caveat) and `expiration` (true: only relationships with an expiry; false: only
+ * relationships without one). A field left undefined matches anything. `reason` is a sentence for
+ * the error that refuses the change, e.g.
  * "subject type `group#member` was removed from relation `document#viewer`".
  */
 export interface RelationshipPattern {
@@ -15,17 +18,19 @@ export interface RelationshipPattern {
   readonly subjectType?: string;
   readonly subjectRelation?: string | null;
   readonly wildcard?: boolean;
+  readonly caveat?: string | null;
+  readonly expiration?: boolean;
   readonly reason: string;
 }
 
 /**
  * removedSubjectPatterns lists the kinds of relationship that were valid under `previous` and are
  * not under `next`: every relation of a removed definition, a removed relation, a relation turned
- * into a permission, and an allowed subject type (object, userset or wildcard) removed from a
- * relation. A subject definition that disappeared is covered by the last case on each relation
- * that allowed it. Changes of caveat or expiration on a subject type that is still allowed are not
- * reported (a pattern cannot select relationships by caveat). With no previous schema, nothing
- * can have been stored, so the list is empty.
+ * into a permission, and an allowed subject type removed from a relation. As in SpiceDB, an allowed
+ * subject type is the whole alternative, caveat and expiration included: turning `user` into
+ * `user with cav`, or dropping `user with cav` while `user` stays, removes one. A subject
+ * definition or caveat that disappeared is covered by the last case on each relation that allowed
+ * it. With no previous schema, nothing can have been stored, so the list is empty.
  */
 export function removedSubjectPatterns(previous: Schema | undefined, next: Schema): RelationshipPattern[] {
   if (previous === undefined) return [];
@@ -38,12 +43,12 @@ export function removedSubjectPatterns(previous: Schema | undefined, next: Schem
       }
       continue;
     }
-    patterns.push(...removedFromDefinition(definition, nextDefinition));
+    patterns.push(...removedFromDefinition(definition, nextDefinition, next.caveats));
   }
   return patterns;
 }
 
-function removedFromDefinition(previous: Definition, next: Definition): RelationshipPattern[] {
+function removedFromDefinition(previous: Definition, next: Definition, nextCaveats: ReadonlyMap<string, unknown>): RelationshipPattern[] {
   const patterns: RelationshipPattern[] = [];
   const typeName = previous.name;
   for (const [name, relation] of previous.relations) {
@@ -54,27 +59,23 @@ function removedFromDefinition(previous: Definition, next: Definition): Relation
       patterns.push({ resourceType: typeName, relation: name, reason });
       continue;
     }
-    const seen = new Set<string>();
+    const kept = new Set(nextRelation.allowedSubjects.map(formatAllowedSubject));
     for (const allowed of relation.allowedSubjects) {
-      const key = subjectKey(allowed);
-      if (seen.has(key) || nextRelation.allowedSubjects.some((candidate) => subjectKey(candidate) === key)) continue;
-      seen.add(key);
-      const written = formatAllowedSubject({ ...allowed, caveat: undefined, expiration: false });
+      const written = formatAllowedSubject(allowed);
+      if (kept.has(written)) continue;
       const what = allowed.wildcard ? "wildcard" : "subject type";
+      const caveatGone = allowed.caveat !== undefined && !nextCaveats.has(allowed.caveat) ? ` (caveat \`${allowed.caveat}\` was removed)` : "";
       patterns.push({
         resourceType: typeName,
         relation: name,
         subjectType: allowed.type,
         subjectRelation: allowed.wildcard ? null : (allowed.relation ?? null),
         wildcard: allowed.wildcard,
-        reason: `${what} \`${written}\` was removed from ${where}`,
+        caveat: allowed.caveat ?? null,
+        expiration: allowed.expiration,
+        reason: `${what} \`${written}\` was removed from ${where}${caveatGone}`,
       });
     }
   }
   return patterns;
-}
-
-// Caveat and expiration are left out: a relationship's subject matches on type, relation and wildcard.
-function subjectKey(subject: AllowedSubject): string {
-  return subject.wildcard ? `${subject.type}:*` : `${subject.type}#${subject.relation ?? ""}`;
 }

@@ -1,4 +1,4 @@
-// Package store: the Store contract (revisions, snapshot reads, atomic writes, change stream) and its in-memory implementation.
+// Package store: the Store contract (revisions, snapshot reads, atomic writes, change stream) and its in-memory and Postgres/PGlite implementations.
 export type {
   SubjectFilter,
   RelationshipFilter,
@@ -10,7 +10,14 @@ export type {
   WriteOptions,
   Change,
   ChangeSet,
+  ImportOptions,
+  ImportResult,
   Store,
 } from "./store.ts";
 export { AlreadyExistsError, AbortedError, StoreUnavailableError } from "./errors.ts";
 export { MemoryStore } from "./memory/memory-store.ts";
+export { PostgresStore } from "./postgres/postgres-store.ts";
+export type { PostgresStoreOptions, PostgresConnectOptions, GarbageCollectionOptions } from "./postgres/postgres-store.ts";
+export { migrate } from "./postgres/migrate.ts";
+export type { SqlClient, SqlQueryable, SqlResult, SqlRow } from "./postgres/sql-client.ts";
+export type { DatastoreLocation } from "./postgres/migrate.ts";

@@ -87,10 +87,21 @@ export interface ChangeSet {
   readonly changes: readonly Change[];
 }
 
+/** ImportOptions: `onProgress` is called after each batch with the number imported so far. */
+export interface ImportOptions {
+  readonly onProgress?: ((imported: number) => void) | undefined;
+}
+
+/** ImportResult is the revision an import committed at, and how many relationships it created. */
+export interface ImportResult {
+  readonly revision: Revision;
+  readonly imported: number;
+}
+
 /**
  * Store is the source of truth for relationships and the schema. Every successful write commits
  * atomically at a new revision strictly greater than every earlier one; a failed write changes
- * nothing. Implementations: MemoryStore (here), PostgresStore (issue 3); all pass
+ * nothing. Implementations: MemoryStore (memory/) and PostgresStore (postgres/, also on PGlite); all pass
  * `store.conformance.ts`.
  */
 export interface Store {
@@ -99,7 +110,8 @@ export interface Store {
 
   /**
    * snapshot returns a reader at `revision`. Throws FailedPreconditionError if `revision` is newer
-   * than the head, or older than the history the store still keeps.
+   * than the head, or older than the history the store still keeps (see oldestReadableRevision);
+   * a store that learns these bounds asynchronously may throw at the reader's first query instead.
    */
   snapshot(revision: Revision): RelationshipReader;
 
@@ -136,9 +148,33 @@ export interface Store {
   /**
    * watch yields every change set committed after `afterRevision`, in revision order, then waits for
    * new ones until `signal` aborts. Throws FailedPreconditionError if history after `afterRevision`
-   * is no longer kept.
+   * is no longer kept (`afterRevision` older than oldestReadableRevision), also later in a running
+   * watch that fell behind garbage collection.
    */
   watch(afterRevision: Revision, signal: AbortSignal): AsyncIterable<ChangeSet>;
+
+  /** datastoreId is a stable random id of this datastore (a MemoryStore: random per instance), e.g. to tell tokens of another datastore apart. */
+  datastoreId(): Promise<string>;
+
+  /**
+   * importRelationships creates every relationship of `batches` at ONE new revision, with `create`
+   * semantics: a relationship already live (and unexpired), or present twice in the input, fails
+   * the whole import with AlreadyExistsError and nothing is written. Writes are held off while the
+   * batches are consumed, so a slow producer delays other writers.
+   */
+  importRelationships(batches: AsyncIterable<readonly Relationship[]>, options?: ImportOptions): Promise<ImportResult>;
+
+  /**
+   * garbageCollect forgets history older than `olderThan`. Let C be the newest revision committed
+   * before `olderThan` (the state as of `olderThan`): C and later stay readable, revisions before C
+   * become unreadable (snapshot and watch throw FailedPreconditionError), and relationship versions
+   * deleted at C or earlier, which no readable revision can see, are physically removed. Returns how
+   * many versions were removed.
+   */
+  garbageCollect(olderThan: Date): Promise<{ removed: number }>;
+
+  /** oldestReadableRevision is the oldest revision that snapshot and watch still accept (0 until history is collected). */
+  oldestReadableRevision(): Promise<Revision>;
 
   /** close releases the store's resources; further calls fail. */
   close(): Promise<void>;

@@ -1,5 +1,5 @@
-import { InvalidArgumentError } from "../tuple/index.ts";
-import type { QueryOptions, RelationshipFilter } from "./store.ts";
+import { InvalidArgumentError, relationshipKey } from "../tuple/index.ts";
+import type { QueryOptions, RelationshipFilter, RelationshipUpdate } from "./store.ts";
 
 // Shared by every Store implementation so that they reject the same inputs with the same fields.
 
@@ -33,4 +33,27 @@ export function validateRevision(revision: number, field: string): void {
   if (!(Number.isSafeInteger(revision) && revision >= 0)) {
     throw new InvalidArgumentError(`${field}: a revision is a non-negative integer, got ${String(revision)}`, { field });
   }
+}
+
+/**
+ * validateUpdates throws InvalidArgumentError naming `updates[i]` for what no store state could make
+ * valid: an unknown operation, or the same relationship twice in one write.
+ */
+export function validateUpdates(updates: readonly RelationshipUpdate[]): void {
+  const firstIndex = new Map<string, number>();
+  updates.forEach(({ operation, relationship }, i) => {
+    if (operation !== "create" && operation !== "touch" && operation !== "delete") {
+      throw new InvalidArgumentError(`updates[${i}].operation: "${String(operation)}" is not create, touch or delete`, {
+        field: `updates[${i}].operation`,
+      });
+    }
+    const key = relationshipKey(relationship);
+    const first = firstIndex.get(key);
+    if (first !== undefined) {
+      throw new InvalidArgumentError(`updates[${i}]: ${key} is already updated by updates[${first}]; a write may update a relationship only once`, {
+        field: `updates[${i}]`,
+      });
+    }
+    firstIndex.set(key, i);
+  });
 }

@@ -29,6 +29,17 @@ describe("deployment files", () => {
     expect(mandate?.depends_on).toEqual({ postgres: { condition: "service_healthy" } });
   });
 
+  it("points mandate at the postgres service through DATABASE_URL, so that it uses the postgres datastore", () => {
+    const mandate = compose.services["mandate"];
+    const url = new URL(mandate?.environment?.["DATABASE_URL"] ?? "missing:");
+    const postgres = compose.services["postgres"]?.environment ?? {};
+    expect(url.protocol).toBe("postgres:");
+    expect(url.hostname).toBe("postgres");
+    expect(url.username).toBe(postgres["POSTGRES_USER"]);
+    expect(url.pathname).toBe(`/${postgres["POSTGRES_DB"]}`);
+    expect(mandate?.environment?.["MANDATE_DATASTORE"]).toBeUndefined();
+  });
+
   it("binds mandate to every interface on the published port and health-checks it with mandate health", () => {
     const mandate = compose.services["mandate"];
     expect(mandate?.environment?.["MANDATE_HOST"]).toBe("0.0.0.0");

@@ -14,7 +14,7 @@ const logLines: string[] = [];
 beforeAll(async () => {
   server = spawn(
     process.execPath,
-    ["bin/mandate.js", "serve", "--port", "0", "--schema", "schema/drive.zed", "--relationships", "schema/drive.relationships"],
+    ["bin/mandate.js", "serve", "--datastore", "memory", "--port", "0", "--schema", "schema/drive.zed", "--relationships", "schema/drive.relationships"],
     { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
   );
   endpoint = await new Promise<string>((resolve, reject) => {

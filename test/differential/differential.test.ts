@@ -72,6 +72,11 @@ describe("differential tests against SpiceDB", () => {
     expect(report.referenceRejections.length).toBeLessThanOrEqual(Math.ceil(SCHEMAS / 50));
     expect(report.schemas).toBe(SCHEMAS);
     expect(report.checks).toBe(SCHEMAS * CHECKS_PER_SCHEMA);
+    // A reference that errs on most checks would compare nothing: demand that nearly every check
+    // was actually compared, and that both answers occur.
+    expect(report.agreed).toBeGreaterThanOrEqual(Math.floor(report.checks * 0.9));
+    expect(report.agreedAnswers.get("allowed") ?? 0).toBeGreaterThan(0);
+    expect(report.agreedAnswers.get("denied") ?? 0).toBeGreaterThan(0);
   }, 300_000);
 });
 

@@ -1,9 +1,10 @@
 import { status } from "@grpc/grpc-js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { WireCheckPermissionRequest, WireConsistency } from "../../src/api/index.ts";
-import { encodeZedToken } from "../../src/api/index.ts";
+import { datastoreTagOf, decodeZedToken, encodeZedToken } from "../../src/api/index.ts";
 import { DRIVE_SCHEMA, rejection, startHarness, update } from "./harness.ts";
 import type { Harness } from "./harness.ts";
+import { storeKinds } from "./store-kinds.ts";
 
 const ANN_VIEWS_README: WireCheckPermissionRequest = {
   resource: { objectType: "document", objectId: "readme" },
@@ -11,12 +12,12 @@ const ANN_VIEWS_README: WireCheckPermissionRequest = {
   subject: { object: { objectType: "user", objectId: "ann" } },
 };
 
-describe("consistency over gRPC", () => {
+describe.each(storeKinds())("consistency over gRPC (%s store)", (_kind, openStore) => {
   let h: Harness;
   let grantedAt: string;
   let revokedAt: string;
   beforeEach(async () => {
-    h = await startHarness();
+    h = await startHarness({ store: openStore });
     await h.client.writeSchema({ schema: DRIVE_SCHEMA });
     grantedAt = (await h.client.writeRelationships({ updates: [update("create", "document:readme#viewer@user:ann")] })).writtenAt?.token ?? "";
     revokedAt = (await h.client.writeRelationships({ updates: [update("delete", "document:readme#viewer@user:ann")] })).writtenAt?.token ?? "";
@@ -61,9 +62,42 @@ describe("consistency over gRPC", () => {
   });
 
   it.each(["atLeastAsFresh", "atExactSnapshot"])("rejects a %s token from the future with FAILED_PRECONDITION", async (mode) => {
-    const failure = await rejection(check({ [mode]: { token: encodeZedToken(1_000_000) } }));
+    const tag = decodeZedToken(revokedAt, "revokedAt").datastoreTag;
+    const failure = await rejection(check({ [mode]: { token: encodeZedToken(tag, 1_000_000) } }));
     expect(failure.code).toBe(status.FAILED_PRECONDITION);
-    expect(failure.details).toContain("token is from the future or from another datastore");
+    expect(failure.details).toContain("token is from the future");
+  });
+
+  it.each([
+    ["atLeastAsFresh", "consistency.at_least_as_fresh"],
+    ["atExactSnapshot", "consistency.at_exact_snapshot"],
+  ])("rejects a %s token of another datastore with INVALID_ARGUMENT, even for a revision that exists here", async (mode, field) => {
+    const failure = await rejection(check({ [mode]: { token: encodeZedToken(datastoreTagOf("another datastore"), 1) } }));
+    expect(failure.code).toBe(status.INVALID_ARGUMENT);
+    expect(failure.details).toContain(`${field}: token is from another datastore`);
+  });
+
+  it("rejects a token from another server's store, with the other server's real token", async () => {
+    const other = await startHarness();
+    try {
+      const foreign = (await other.client.writeSchema({ schema: DRIVE_SCHEMA })).writtenAt?.token ?? "";
+      const failure = await rejection(check({ atLeastAsFresh: { token: foreign } }));
+      expect(failure.code).toBe(status.INVALID_ARGUMENT);
+      expect(failure.details).toContain("token is from another datastore");
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("refuses an exact snapshot older than the kept history as expired, but still serves at_least_as_fresh of it at the head", async () => {
+    await h.store.garbageCollect(new Date(Date.now() + 1000));
+    const failure = await rejection(check({ atExactSnapshot: { token: grantedAt } }));
+    expect(failure.code).toBe(status.FAILED_PRECONDITION);
+    expect(failure.details).toContain("consistency.at_exact_snapshot: token expired");
+    expect(failure.details).toContain("older than the GC window");
+    const response = await check({ atLeastAsFresh: { token: grantedAt } });
+    expect(response.permissionship).toBe("PERMISSIONSHIP_NO_PERMISSION");
+    expect(response.checkedAt?.token).toBe(revokedAt);
   });
 
   it("returns tokens that increase with every write", async () => {

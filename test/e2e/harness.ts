@@ -3,19 +3,22 @@ import { MandateServer, callErrorOf, createMandateClient, relationshipToWire } f
 import type { ApiLimits, MandateCallError, MandateClient, WireRelationship, WireRelationshipUpdate, WireUpdateOperation } from "../../src/api/index.ts";
 import { Engine } from "../../src/engine/index.ts";
 import { MemoryStore } from "../../src/store/index.ts";
+import type { Store } from "../../src/store/index.ts";
 import { parseRelationship } from "../../src/tuple/index.ts";
 
 /** Harness is one Mandate server on a loopback port with a client connected to it. */
 export interface Harness {
   readonly client: MandateClient;
-  readonly store: MemoryStore;
+  readonly store: Store;
   readonly address: string;
   close(): Promise<void>;
 }
 
-/** startHarness serves a fresh MemoryStore on 127.0.0.1 (port 0) and connects a client. */
-export async function startHarness(options: { limits?: Partial<ApiLimits>; maxDepth?: number } = {}): Promise<Harness> {
-  const store = new MemoryStore();
+/** startHarness serves a fresh store (default: a MemoryStore) on 127.0.0.1 (port 0) and connects a client. */
+export async function startHarness(
+  options: { limits?: Partial<ApiLimits>; maxDepth?: number; store?: () => Promise<Store> } = {},
+): Promise<Harness> {
+  const store = options.store ? await options.store() : new MemoryStore();
   const server = new MandateServer({
     store,
     engine: new Engine({ maxDepth: options.maxDepth ?? 50 }),

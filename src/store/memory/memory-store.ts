@@ -1,16 +1,12 @@
-import {
-  FailedPreconditionError,
-  InvalidArgumentError,
-  ResourceExhaustedError,
-  assertNever,
-  formatRelationship,
-  relationshipKey,
-} from "../../tuple/index.ts";
+import { randomUUID } from "node:crypto";
+import { assertNever, relationshipKey } from "../../tuple/index.ts";
 import type { Relationship, Revision } from "../../tuple/index.ts";
-import { AbortedError, AlreadyExistsError, StoreUnavailableError } from "../errors.ts";
+import { AbortedError, StoreUnavailableError } from "../errors.ts";
 import type {
   Change,
   ChangeSet,
+  ImportOptions,
+  ImportResult,
   Precondition,
   QueryOptions,
   RelationshipFilter,
@@ -20,14 +16,15 @@ import type {
   Store,
   WriteOptions,
 } from "../store.ts";
-import { validateLimit, validateQueryOptions, validateRelationshipFilter, validateRevision } from "../validate-filter.ts";
+import { createConflict, deleteLimitExceeded, importConflict, preconditionFailed, revisionNewerThanHead, revisionOlderThanHistory } from "../failures.ts";
+import { validateLimit, validateQueryOptions, validateRelationshipFilter, validateRevision, validateUpdates } from "../validate-filter.ts";
 import { AsyncMutex } from "./async-mutex.ts";
 import { RelationshipHistory } from "./relationship-history.ts";
 
 /**
  * MemoryStore is a Store held in process memory: for tests, examples and single-process use.
- * It keeps every version of every relationship (no garbage collection yet), so `snapshot` and
- * `watch` accept any revision from 0 to the head. Reads see a relationship only while it is live
+ * It keeps every version of every relationship until `garbageCollect` removes old history, so
+ * `snapshot` and `watch` accept any revision from oldestReadableRevision (0 until then) to the head. Reads see a relationship only while it is live
  * at the reader's revision and its `expiresAt` is later than the store's clock (`Date.now()` unless one is passed) at the time of the read.
  *
  * Watch yields one ChangeSet per revision that changed at least one relationship: schema writes,
@@ -45,7 +42,11 @@ export class MemoryStore implements Store {
   // Serialises writes, so that writeSchema's asynchronous validation sees a head that stays put.
   readonly #writeLock = new AsyncMutex();
   readonly #commitWaiters = new Set<() => void>();
+  // committedAt[r] is when revision r committed (ms, never decreasing), to decide garbage collection.
+  readonly #committedAt: number[];
+  readonly #datastoreId = randomUUID();
   #head: Revision = 0;
+  #oldest: Revision = 0;
   #schema: StoredSchema | undefined;
   #closed = false;
   // The clock that decides expiry; tests pass their own to expire relationships deterministically.
@@ -53,6 +54,7 @@ export class MemoryStore implements Store {
 
   constructor(options: { readonly now?: () => number } = {}) {
     this.#now = options.now ?? Date.now;
+    this.#committedAt = [this.#now()];
   }
 
   async headRevision(): Promise<Revision> {
@@ -63,11 +65,8 @@ export class MemoryStore implements Store {
   snapshot(revision: Revision): RelationshipReader {
     this.#assertOpen();
     validateRevision(revision, "revision");
-    if (revision > this.#head) {
-      throw new FailedPreconditionError(`revision: ${revision} is newer than the head revision ${this.#head} of this store`, {
-        field: "revision",
-      });
-    }
+    if (revision > this.#head) throw revisionNewerThanHead(revision, this.#head, "revision");
+    if (revision < this.#oldest) throw revisionOlderThanHistory(revision, this.#oldest, "revision");
     return new MemoryReader(revision, (filter, options) => this.#read(filter, options, revision));
   }
 
@@ -81,10 +80,7 @@ export class MemoryStore implements Store {
       updates.forEach(({ operation, relationship }, i) => {
         // An expired relationship reads as absent, so creating it again succeeds (as in SpiceDB).
         if (operation === "create" && this.#history.isLive(relationship, this.#head, nowMs)) {
-          throw new AlreadyExistsError(
-            `updates[${i}]: cannot create ${relationshipKey(relationship)}: it already exists (touch replaces an existing relationship)`,
-            { field: `updates[${i}]` },
-          );
+          throw createConflict(i, relationshipKey(relationship));
         }
       });
 
@@ -123,10 +119,7 @@ export class MemoryStore implements Store {
       this.#checkPreconditions(preconditions);
       const doomed = this.#history.query({ filter, revision: this.#head, nowMs: this.#now() });
       if (options.limit !== undefined && doomed.length > options.limit) {
-        throw new ResourceExhaustedError(
-          `limit: more than ${options.limit} relationships match the filter (${doomed.length}); nothing was deleted`,
-          { field: "limit" },
-        );
+        throw deleteLimitExceeded(options.limit, doomed.length);
       }
       const revision = this.#head + 1;
       const changes: Change[] = [];
@@ -159,22 +152,66 @@ export class MemoryStore implements Store {
   async *watch(afterRevision: Revision, signal: AbortSignal): AsyncIterable<ChangeSet> {
     this.#assertOpen();
     validateRevision(afterRevision, "afterRevision");
-    if (afterRevision > this.#head) {
-      throw new FailedPreconditionError(`afterRevision: ${afterRevision} is newer than the head revision ${this.#head} of this store`, {
-        field: "afterRevision",
-      });
-    }
-    let next = firstAfter(this.#changeLog, afterRevision);
+    if (afterRevision > this.#head) throw revisionNewerThanHead(afterRevision, this.#head, "afterRevision");
+    // `last` is a revision, not an index into the log: garbage collection shortens the log's front.
+    let last = afterRevision;
     while (!signal.aborted) {
       this.#assertOpen();
-      const changeSet = this.#changeLog[next];
+      if (last < this.#oldest) throw revisionOlderThanHistory(last, this.#oldest, "afterRevision");
+      const changeSet = this.#changeLog[firstAfter(this.#changeLog, last)];
       if (changeSet === undefined) {
         await this.#nextCommit(signal);
         continue;
       }
-      next++;
+      last = changeSet.revision;
       yield changeSet;
     }
+  }
+
+  async datastoreId(): Promise<string> {
+    this.#assertOpen();
+    return this.#datastoreId;
+  }
+
+  async importRelationships(batches: AsyncIterable<readonly Relationship[]>, options: ImportOptions = {}): Promise<ImportResult> {
+    this.#assertOpen();
+    // Batches are collected before taking the write lock, so that a slow producer holds off no one.
+    const relationships: Relationship[] = [];
+    for await (const batch of batches) {
+      relationships.push(...batch);
+      options.onProgress?.(relationships.length);
+    }
+    return this.#writeLock.run(() => {
+      this.#assertOpen();
+      const nowMs = this.#now();
+      const seen = new Set<string>();
+      for (const relationship of relationships) {
+        const key = relationshipKey(relationship);
+        if (seen.has(key) || this.#history.isLive(relationship, this.#head, nowMs)) throw importConflict(key);
+        seen.add(key);
+      }
+      const revision = this.#head + 1;
+      const changes = relationships.map((relationship): Change => ({ operation: "touch", relationship: this.#history.put(relationship, revision) }));
+      this.#commit(revision, changes);
+      return { revision, imported: relationships.length };
+    });
+  }
+
+  garbageCollect(olderThan: Date): Promise<{ removed: number }> {
+    return this.#writeLock.run(() => {
+      this.#assertOpen();
+      const cutoff = lastBefore(this.#committedAt, olderThan.getTime());
+      if (cutoff === undefined || cutoff <= this.#oldest) return { removed: 0 };
+      const removed = this.#history.collect(cutoff);
+      this.#changeLog.splice(0, firstAfter(this.#changeLog, cutoff));
+      this.#oldest = cutoff;
+      return { removed };
+    });
+  }
+
+  async oldestReadableRevision(): Promise<Revision> {
+    this.#assertOpen();
+    return this.#oldest;
   }
 
   async close(): Promise<void> {
@@ -208,18 +245,10 @@ export class MemoryStore implements Store {
       const found = this.#history.query({ filter, revision: this.#head, nowMs, limit: 1 })[0];
       switch (operation) {
         case "must_match":
-          if (found === undefined) {
-            throw new FailedPreconditionError(`preconditions[${i}]: must_match failed: no live relationship matches the filter`, {
-              field: `preconditions[${i}]`,
-            });
-          }
+          if (found === undefined) throw preconditionFailed(i, operation, found);
           break;
         case "must_not_match":
-          if (found !== undefined) {
-            throw new FailedPreconditionError(`preconditions[${i}]: must_not_match failed: ${formatRelationship(found)} matches the filter`, {
-              field: `preconditions[${i}]`,
-            });
-          }
+          if (found !== undefined) throw preconditionFailed(i, operation, found);
           break;
         default:
           assertNever(operation, "precondition operation");
@@ -229,6 +258,7 @@ export class MemoryStore implements Store {
 
   #commit(revision: Revision, changes: readonly Change[]): void {
     this.#head = revision;
+    this.#committedAt.push(Math.max(this.#now(), this.#committedAt[this.#committedAt.length - 1] as number));
     if (changes.length === 0) return;
     this.#changeLog.push(Object.freeze({ revision, changes: Object.freeze(changes.map((change) => Object.freeze(change))) }));
     this.#wakeWatchers();
@@ -272,24 +302,16 @@ class MemoryReader implements RelationshipReader {
   }
 }
 
-// Rejects what no store state could make valid: the same relationship twice, an unknown operation.
-function validateUpdates(updates: readonly RelationshipUpdate[]): void {
-  const firstIndex = new Map<string, number>();
-  updates.forEach(({ operation, relationship }, i) => {
-    if (operation !== "create" && operation !== "touch" && operation !== "delete") {
-      throw new InvalidArgumentError(`updates[${i}].operation: "${String(operation)}" is not create, touch or delete`, {
-        field: `updates[${i}].operation`,
-      });
-    }
-    const key = relationshipKey(relationship);
-    const first = firstIndex.get(key);
-    if (first !== undefined) {
-      throw new InvalidArgumentError(`updates[${i}]: ${key} is already updated by updates[${first}]; a write may update a relationship only once`, {
-        field: `updates[${i}]`,
-      });
-    }
-    firstIndex.set(key, i);
-  });
+// The newest index whose time is before `timeMs`, in an array of non-decreasing times.
+function lastBefore(times: readonly number[], timeMs: number): number | undefined {
+  let low = 0;
+  let high = times.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if ((times[mid] as number) < timeMs) low = mid + 1;
+    else high = mid;
+  }
+  return low === 0 ? undefined : low - 1;
 }
 
 // Index of the first change set newer than `revision` in a log sorted by revision.

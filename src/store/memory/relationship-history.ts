@@ -102,8 +102,8 @@ export interface ReadQuery {
 }
 
 /**
- * RelationshipHistory keeps every version of every relationship ever written (nothing is
- * collected yet), indexed three ways:
+ * RelationshipHistory keeps every version of every relationship ever written until `collect`
+ * removes the versions no readable revision can see, indexed three ways:
  * - by relationship key, for writes;
  * - by (resource type, resource id, relation), the engine's hot lookup, so that such a read costs
  *   O(versions of the matching relationships);
@@ -148,6 +148,32 @@ export class RelationshipHistory {
     if (current === undefined) return undefined;
     current.deletedAt = revision;
     return current.relationship;
+  }
+
+  /**
+   * collect removes every version deleted at `cutoff` or earlier (invisible at `cutoff` and every
+   * later revision) and the keys left without versions; returns how many versions it removed.
+   */
+  collect(cutoff: Revision): number {
+    let removed = 0;
+    for (const [key, history] of this.#byKey) {
+      const before = history.versions.length;
+      keepOnly(history.versions, (version) => version.deletedAt === undefined || version.deletedAt > cutoff);
+      removed += before - history.versions.length;
+      if (history.versions.length === 0) this.#byKey.delete(key);
+    }
+    if (removed === 0) return 0;
+    const isKept = (history: History): boolean => history.versions.length > 0;
+    for (const [key, bucket] of this.#buckets) {
+      keepOnly(bucket.histories, isKept);
+      if (bucket.histories.length === 0) this.#buckets.delete(key);
+    }
+    keepOnly(this.#bucketOrder, (bucket) => bucket.histories.length > 0);
+    for (const [key, histories] of this.#bySubject) {
+      keepOnly(histories, isKept);
+      if (histories.length === 0) this.#bySubject.delete(key);
+    }
+    return removed;
   }
 
   /** query returns the relationships matching `query`, in QueryOptions order. */
@@ -245,6 +271,13 @@ export class RelationshipHistory {
     else bySubject.push(history);
     return history;
   }
+}
+
+// Removes in place, keeping order, every item of `items` that `keep` rejects.
+function keepOnly<T>(items: T[], keep: (item: T) => boolean): void {
+  let kept = 0;
+  for (const item of items) if (keep(item)) items[kept++] = item;
+  items.length = kept;
 }
 
 // The first key a matching bucket can have: resource fields fix a prefix only from the left.

@@ -1,0 +1,85 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { afterAll, describe, expect, it } from "vitest";
+import { formatRelationship, parseRelationship } from "../../tuple/index.ts";
+import { runStoreConformance } from "../store.conformance.ts";
+import { migrate } from "./migrate.ts";
+import { applyMigrations } from "./migrations.ts";
+import { pgliteSqlClientOf } from "./pglite-sql-client.ts";
+import { PostgresStore } from "./postgres-store.ts";
+
+const folders: string[] = [];
+
+async function tempFolder(): Promise<string> {
+  const folder = await mkdtemp(join(tmpdir(), "mandate-pglite-"));
+  folders.push(folder);
+  return folder;
+}
+
+// Starting PGlite and migrating takes seconds on a busy machine, so each suite opens one
+// database and gives every test a store over it, emptied first; closing that store leaves the
+// database open. Opening and reopening for real is tested below.
+const shared: PGlite[] = [];
+
+function storeOverShared(dataDir: () => Promise<string | undefined>): () => Promise<PostgresStore> {
+  let db: Promise<PGlite> | undefined;
+  return async () => {
+    db ??= (async () => {
+      const opened = new PGlite(await dataDir());
+      shared.push(opened);
+      await applyMigrations(pgliteSqlClientOf(opened));
+      return opened;
+    })();
+    const open = await db;
+    await open.exec("TRUNCATE relationships, revisions, schema_text; INSERT INTO revisions (revision, committed_at) VALUES (0, clock_timestamp());");
+    return PostgresStore.open({ ...pgliteSqlClientOf(open), close: async () => {} }, { migrate: false });
+  };
+}
+
+afterAll(async () => {
+  await Promise.all(shared.map((db) => db.close()));
+  await Promise.all(folders.map((folder) => rm(folder, { recursive: true, force: true })));
+});
+
+runStoreConformance(
+  "PostgresStore on in-memory PGlite",
+  storeOverShared(async () => undefined),
+);
+
+describe("PostgresStore on PGlite in a data folder", () => {
+  runStoreConformance("PostgresStore on PGlite with a data folder", storeOverShared(tempFolder));
+
+  it("opens a fresh in-memory database with a random datastore id", async () => {
+    const [first, second] = await Promise.all([PostgresStore.embedded(undefined), PostgresStore.embedded(undefined)]);
+    expect(await first.datastoreId()).not.toBe(await second.datastoreId());
+    expect(await first.headRevision()).toBe(0);
+    await Promise.all([first.close(), second.close()]);
+  });
+
+  it("keeps relationships, schema, revisions and datastore id across closing and reopening the folder", async () => {
+    const folder = await tempFolder();
+    const first = await PostgresStore.embedded(folder);
+    const revision = await first.write([{ operation: "touch", relationship: parseRelationship('document:a#viewer@user:ann[on_weekdays:{"tz":"UTC"}]') }]);
+    const schemaRevision = await first.writeSchema("definition user {}", async () => {});
+    const id = await first.datastoreId();
+    await first.close();
+
+    const reopened = await PostgresStore.embedded(folder);
+    expect(await reopened.headRevision()).toBe(schemaRevision);
+    expect(await reopened.datastoreId()).toBe(id);
+    expect(await reopened.readSchema()).toEqual({ text: "definition user {}", revision: schemaRevision });
+    expect((await reopened.snapshot(revision).queryRelationships({})).map(formatRelationship)).toEqual(['document:a#viewer@user:ann[on_weekdays:{"tz":"UTC"}]']);
+    await reopened.close();
+  });
+
+  it("migrates a folder once: a second migrate applies nothing", async () => {
+    const folder = await tempFolder();
+    expect(await migrate({ dataDir: folder })).toEqual(["0001_initial"]);
+    expect(await migrate({ dataDir: folder })).toEqual([]);
+    const store = await PostgresStore.embedded(folder, { migrate: false });
+    expect(await store.headRevision()).toBe(0);
+    await store.close();
+  });
+});

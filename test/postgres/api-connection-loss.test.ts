@@ -1,0 +1,88 @@
+import { status } from "@grpc/grpc-js";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pino } from "pino";
+import { MandateServer, callErrorOf, createMandateClient } from "../../src/api/index.ts";
+import type { MandateClient } from "../../src/api/index.ts";
+import { Engine } from "../../src/engine/index.ts";
+import { PostgresStore } from "../../src/store/index.ts";
+import { DRIVE_SCHEMA, update } from "../e2e/harness.ts";
+import { createApiTestDatabase, postgresAvailability } from "./api-test-database.ts";
+import type { ApiTestDatabase } from "./api-test-database.ts";
+
+// The server's Postgres connections are killed (as by a Postgres restart or a failover) while
+// clients keep calling: calls fail with a retryable status, never INTERNAL, the server does not
+// crash, and it serves again by itself once connections can be made.
+
+const availability = postgresAvailability();
+
+describe.runIf(availability.run)("the API when its Postgres connections are killed", () => {
+  let database: ApiTestDatabase;
+  let store: PostgresStore;
+  let server: MandateServer;
+  let client: MandateClient;
+  beforeAll(async () => {
+    database = await createApiTestDatabase(availability.adminUrl);
+    store = await PostgresStore.connect(database.url, { poolSize: 4 });
+    server = new MandateServer({ store, engine: new Engine({ maxDepth: 50 }), logger: pino({ level: "silent" }) });
+    client = createMandateClient(`127.0.0.1:${await server.listen("127.0.0.1", 0)}`);
+    await client.writeSchema({ schema: DRIVE_SCHEMA });
+  }, 60_000);
+  afterAll(async () => {
+    client?.close();
+    await server?.shutdown(100);
+    await store?.close();
+    await database?.drop();
+  });
+
+  const killConnections = async () => {
+    const admin = new pg.Client({ connectionString: availability.adminUrl });
+    await admin.connect();
+    try {
+      const name = new URL(database.url).pathname.slice(1);
+      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [name]);
+    } finally {
+      await admin.end();
+    }
+  };
+
+  it("answers UNAVAILABLE or ABORTED meanwhile, never INTERNAL, and recovers by itself", async () => {
+    const codes = new Map<string, number>();
+    let i = 0;
+    const call = async () => {
+      const n = i++;
+      try {
+        await client.writeRelationships({ updates: [update("touch", `document:r${n}#viewer@user:ann`)] });
+        await client.check({
+          resource: { objectType: "document", objectId: `r${n}` },
+          permission: "view",
+          subject: { object: { objectType: "user", objectId: "ann" } },
+          consistency: { fullyConsistent: true },
+        });
+        codes.set("OK", (codes.get("OK") ?? 0) + 1);
+      } catch (error) {
+        const name = status[callErrorOf(error)?.code ?? -1] ?? String(error);
+        codes.set(name, (codes.get(name) ?? 0) + 1);
+      }
+    };
+    const load = (async () => {
+      const until = Date.now() + 3000;
+      while (Date.now() < until) await Promise.all([call(), call(), call()]);
+    })();
+    for (let k = 0; k < 5; k++) {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await killConnections();
+    }
+    await load;
+    expect([...codes.keys()].filter((code) => !["OK", "UNAVAILABLE", "ABORTED"].includes(code))).toEqual([]);
+    // Recovered: a write and a check with its token succeed.
+    const written = await client.writeRelationships({ updates: [update("touch", "document:after#viewer@user:ann")] });
+    const check = await client.check({
+      resource: { objectType: "document", objectId: "after" },
+      permission: "view",
+      subject: { object: { objectType: "user", objectId: "ann" } },
+      consistency: { atLeastAsFresh: { token: written.writtenAt?.token ?? "" } },
+    });
+    expect(check.permissionship).toBe("PERMISSIONSHIP_HAS_PERMISSION");
+  }, 60_000);
+});

@@ -1,0 +1,215 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { AbortedError, AlreadyExistsError, PostgresStore, StoreUnavailableError, migrate } from "../../src/store/index.ts";
+import type { ChangeSet, PostgresConnectOptions, Store } from "../../src/store/index.ts";
+import { runStoreConformance } from "../../src/store/store.conformance.ts";
+import { formatRelationship, parseRelationship } from "../../src/tuple/index.ts";
+import type { Relationship } from "../../src/tuple/index.ts";
+import { postgresTestDatabase } from "./postgres-test-database.ts";
+
+const database = await postgresTestDatabase();
+
+afterAll(async () => {
+  await database?.drop();
+});
+
+describe.skipIf(database === undefined)("PostgresStore on a Postgres server", () => {
+  const db = database as NonNullable<typeof database>;
+  const opened: Store[] = [];
+
+  // Each store gets a schema of its own unless told to share one.
+  async function openStore(options: PostgresConnectOptions = {}): Promise<PostgresStore> {
+    const store = await PostgresStore.connect(db.url, { schema: db.newSchema(), poolSize: 4, ...options });
+    opened.push(store);
+    return store;
+  }
+
+  afterAll(async () => {
+    await Promise.all(opened.map((store) => store.close()));
+  });
+
+  runStoreConformance("PostgresStore on Postgres", () => PostgresStore.connect(db.url, { schema: db.newSchema(), poolSize: 4 }));
+
+  it("migrates once when two processes start at the same time, and keeps the datastore id", async () => {
+    const schema = db.newSchema();
+    const results = await Promise.all([migrate({ url: db.url, schema }), migrate({ url: db.url, schema })]);
+    expect(results.flat()).toEqual(["0001_initial"]);
+    const [first, second] = await Promise.all([openStore({ schema }), openStore({ schema, migrate: false })]);
+    expect(await first.datastoreId()).toBe(await second.datastoreId());
+    expect(await migrate({ url: db.url, schema })).toEqual([]);
+  });
+
+  it("gives concurrent writers through two pools unique, dense revisions, each write visible exactly once", async () => {
+    const schema = db.newSchema();
+    const [a, b] = [await openStore({ schema }), await openStore({ schema })];
+    const lines = Array.from({ length: 60 }, (_, i) => `document:d${i}#viewer@user:u${i}`);
+    const revisions = await Promise.all(lines.map((line, i) => (i % 2 === 0 ? a : b).write([{ operation: "touch", relationship: parseRelationship(line) }])));
+    const sorted = [...revisions].sort((x, y) => x - y);
+    expect(sorted).toEqual(Array.from({ length: lines.length }, (_, i) => (sorted[0] as number) + i));
+    expect(await a.headRevision()).toBe(sorted[sorted.length - 1]);
+
+    const read = (await b.snapshot(await b.headRevision()).queryRelationships({})).map(formatRelationship);
+    expect([...read].sort()).toEqual([...lines].sort());
+    const changeSets = await take(a, 0, lines.length);
+    expect(changeSets.map((c) => c.revision)).toEqual(sorted);
+    expect(changeSets.flatMap((c) => c.changes.map((change) => formatRelationship(change.relationship))).sort()).toEqual([...lines].sort());
+  });
+
+  it("shows nothing of a write before it commits, and makes a concurrent writer wait for the next revision", async () => {
+    const schema = db.newSchema();
+    let pause: Promise<void> | undefined;
+    let paused = (): void => {};
+    const reachedCommit = new Promise<void>((resolve) => {
+      paused = resolve;
+    });
+    const slow = await openStore({
+      schema,
+      beforeCommit: async () => {
+        paused();
+        await pause;
+      },
+    });
+    const other = await openStore({ schema, migrate: false });
+    const head = await other.write([{ operation: "touch", relationship: parseRelationship("document:a#viewer@user:ann") }]);
+
+    let resume = (): void => {};
+    pause = new Promise((resolve) => {
+      resume = resolve;
+    });
+    const slowWrite = slow.write([
+      { operation: "delete", relationship: parseRelationship("document:a#viewer@user:ann") },
+      { operation: "touch", relationship: parseRelationship("document:b#viewer@user:bob") },
+    ]);
+    await reachedCommit;
+    const waitingWrite = other.write([{ operation: "touch", relationship: parseRelationship("document:c#viewer@user:cat") }]);
+    expect(await other.headRevision()).toBe(head);
+    expect((await other.snapshot(head).queryRelationships({})).map(formatRelationship)).toEqual(["document:a#viewer@user:ann"]);
+    await expect(other.snapshot(head + 1).queryRelationships({})).rejects.toThrow(/newer than the head/);
+
+    resume();
+    expect(await slowWrite).toBe(head + 1);
+    expect(await waitingWrite).toBe(head + 2);
+    expect((await other.snapshot(head + 1).queryRelationships({})).map(formatRelationship)).toEqual(["document:b#viewer@user:bob"]);
+  });
+
+  it("rolls back a write whose connection is killed before COMMIT, and a retry succeeds", async () => {
+    const schema = db.newSchema();
+    let kill = false;
+    const writer = await openStore({
+      schema,
+      beforeCommit: async (tx) => {
+        if (!kill) return;
+        const pid = (await tx.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]?.pid;
+        await db.runAdmin("SELECT pg_terminate_backend($1)", [pid]);
+        await waitUntil(async () => (await db.runAdmin("SELECT 1 FROM pg_stat_activity WHERE pid = $1", [pid])).rowCount === 0);
+      },
+    });
+    const reader = await openStore({ schema, migrate: false });
+    const before = await writer.write([{ operation: "touch", relationship: parseRelationship("document:a#viewer@user:ann") }]);
+
+    kill = true;
+    const update = [{ operation: "touch" as const, relationship: parseRelationship("document:b#viewer@user:bob") }];
+    const error = await writer.write(update).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error instanceof StoreUnavailableError || error instanceof AbortedError, String(error)).toBe(true);
+    expect((error as Error).message).not.toMatch(/SELECT|INSERT|UPDATE|relationships/);
+    expect(await reader.headRevision()).toBe(before);
+    expect((await reader.snapshot(before).queryRelationships({})).map(formatRelationship)).toEqual(["document:a#viewer@user:ann"]);
+
+    kill = false;
+    const retried = await writer.write(update);
+    expect(retried).toBe(before + 1);
+    expect((await reader.snapshot(retried).queryRelationships({})).map(formatRelationship)).toEqual(["document:a#viewer@user:ann", "document:b#viewer@user:bob"]);
+  });
+
+  it("delivers a change to a watch on another store instance within moments of the commit", async () => {
+    const schema = db.newSchema();
+    // A poll interval far beyond the assertion: only LISTEN/NOTIFY can deliver in time.
+    const watcher = await openStore({ schema, watchPollMs: 60_000 });
+    const writer = await openStore({ schema, migrate: false });
+    const controller = new AbortController();
+    const received = (async () => {
+      for await (const changeSet of watcher.watch(0, controller.signal)) return { changeSet, at: performance.now() };
+      return undefined;
+    })();
+    // Let the watch reach its wait for the next commit.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const revision = await writer.write([{ operation: "touch", relationship: parseRelationship("document:a#viewer@user:ann") }]);
+    const committedAt = performance.now();
+    const result = await received;
+    controller.abort();
+    expect(result?.changeSet.revision).toBe(revision);
+    expect((result?.at ?? Number.POSITIVE_INFINITY) - committedAt).toBeLessThan(2_000);
+  });
+
+  it("imports 100k relationships at one revision, and fails a whole import on one duplicate", async () => {
+    const store = await openStore();
+    const head = await store.write([{ operation: "touch", relationship: parseRelationship("document:existing#viewer@user:ann") }]);
+    const progress: number[] = [];
+    const result = await store.importRelationships(generated(100_000, 10_000), { onProgress: (imported) => progress.push(imported) });
+    expect(result).toEqual({ revision: head + 1, imported: 100_000 });
+    expect(progress).toEqual(Array.from({ length: 10 }, (_, i) => (i + 1) * 10_000));
+    const reader = store.snapshot(result.revision);
+    expect((await reader.queryRelationships({ resourceType: "document", resourceId: "d99999", relation: "viewer" })).map(formatRelationship)).toEqual([
+      "document:d99999#viewer@user:u99999",
+    ]);
+    expect(await reader.queryRelationships({ resourceType: "document" }, { limit: 100_002 })).toHaveLength(100_001);
+
+    async function* withDuplicate(): AsyncIterable<Relationship[]> {
+      yield* generated(20_000, 10_000, "fresh");
+      yield [parseRelationship("document:d500#viewer@user:u500")];
+    }
+    const failed = store.importRelationships(withDuplicate());
+    await expect(failed).rejects.toBeInstanceOf(AlreadyExistsError);
+    await expect(failed).rejects.toThrow(/document:d500#viewer@user:u500/);
+    expect(await store.headRevision()).toBe(result.revision);
+    expect(await store.snapshot(result.revision).queryRelationships({ resourceIdPrefix: "fresh" })).toEqual([]);
+  });
+
+  it("collects history in the background with startGarbageCollection", async () => {
+    const store = await openStore();
+    const written = await store.write([{ operation: "touch", relationship: parseRelationship("document:a#viewer@user:ann") }]);
+    const deleted = await store.write([{ operation: "delete", relationship: parseRelationship("document:a#viewer@user:ann") }]);
+    const results: unknown[] = [];
+    const stop = store.startGarbageCollection({ windowMs: 10, intervalMs: 50, onResult: (result) => results.push(result) });
+    await waitUntil(async () => results.length > 0);
+    stop();
+    expect(results[0]).toEqual({ removed: 1 });
+    expect(await store.oldestReadableRevision()).toBe(deleted);
+    expect(() => store.snapshot(written)).toThrow(/revision 1 is older than the kept history \(0.01s; oldest kept revision 2\); use a newer consistency token/);
+  });
+
+  it("reports an unreachable server as StoreUnavailableError", async () => {
+    await expect(PostgresStore.connect("postgres://postgres@127.0.0.1:1/none")).rejects.toBeInstanceOf(StoreUnavailableError);
+  });
+});
+
+async function* generated(count: number, batchSize: number, prefix = "d"): AsyncIterable<Relationship[]> {
+  for (let start = 0; start < count; start += batchSize) {
+    yield Array.from({ length: Math.min(batchSize, count - start) }, (_, i) => ({
+      resource: { type: "document", id: `${prefix}${start + i}` },
+      relation: "viewer",
+      subject: { type: "user", id: `u${start + i}` },
+    }));
+  }
+}
+
+async function take(store: Store, afterRevision: number, count: number): Promise<ChangeSet[]> {
+  const controller = new AbortController();
+  const taken: ChangeSet[] = [];
+  for await (const changeSet of store.watch(afterRevision, controller.signal)) {
+    taken.push(changeSet);
+    if (taken.length === count) break;
+  }
+  controller.abort();
+  return taken;
+}
+
+async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
