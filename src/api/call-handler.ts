@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { Metadata, status } from "@grpc/grpc-js";
+import { Metadata, ServerInterceptingCall, status } from "@grpc/grpc-js";
 import type {
+  ServerInterceptingCallInterface,
+  ServerInterceptor,
   ServerReadableStream,
   ServerUnaryCall,
   ServerWritableStream,
@@ -16,53 +18,150 @@ import { toGrpcStatus } from "./errors.ts";
 
 // Every call gets a request id (the caller's `x-request-id` if it sent a sane one), echoed in the
 // response headers and present on every log line of the call, and one info line when it ends with
-// method, status and duration. Request bodies are never logged here: they may hold caveat contexts.
+// method, status and duration (see callLogInterceptor). Request bodies are never logged here: they
+// may hold caveat contexts.
 const REQUEST_ID_HEADER = "x-request-id";
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+// Only mandate.v1 calls get the "call finished" line; health probes would drown it.
+const LOGGED_PATH_PREFIX = "/mandate.v1.";
+
+function requestIdOf(metadata: Metadata): string {
+  const offered = metadata.get(REQUEST_ID_HEADER)[0];
+  return typeof offered === "string" && SANE_REQUEST_ID.test(offered) ? offered : randomUUID();
+}
 
 function startCall(
   call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown> | ServerReadableStream<unknown, unknown>,
   method: string,
   logger: Logger,
 ) {
-  const offered = call.metadata.get(REQUEST_ID_HEADER)[0];
-  const requestId = typeof offered === "string" && SANE_REQUEST_ID.test(offered) ? offered : randomUUID();
+  const requestId = requestIdOf(call.metadata);
   const headers = new Metadata();
   headers.set(REQUEST_ID_HEADER, requestId);
   call.sendMetadata(headers);
-  const log = logger.child({ requestId, method });
-  const started = performance.now();
-  const finish = (code: status) => {
-    log.info({ code: status[code], durationMs: Math.round((performance.now() - started) * 1000) / 1000 }, "call finished");
-  };
-  return { log, finish };
+  return { log: logger.child({ requestId, method }) };
 }
 
 /**
- * unaryHandler adapts `handle` to grpc-js: it runs with a per-call child logger, and whatever it
- * throws is converted once by toGrpcStatus.
+ * callLogInterceptor is the server interceptor that writes one info line, "call finished", per
+ * mandate.v1 call, with the status the client was actually sent. A handler cannot know it: after
+ * it hands over a response, gRPC may still fail the call (a response larger than the maximum
+ * message size becomes RESOURCE_EXHAUSTED, a failed write INTERNAL) without telling it. So the
+ * status is recorded here only when it passes on its way out, and a call that ends without one is
+ * logged as what ended it: a response that was never sent (`responseNotSent`, code UNKNOWN, as
+ * gRPC chose the status itself), the deadline (DEADLINE_EXCEEDED) or the client (CANCELLED). It
+ * also picks the call's request id and puts it in the request metadata, where the handler reads it.
+ */
+export function callLogInterceptor(logger: Logger): ServerInterceptor {
+  return (methodDescriptor, next) => {
+    const path = methodDescriptor.path;
+    const method = path.slice(path.lastIndexOf("/") + 1);
+    return new CallOutcomeLogger(next, path.startsWith(LOGGED_PATH_PREFIX) ? { logger, method } : undefined);
+  };
+}
+
+// grpc-js does not export these two types by name.
+type InterceptingServerListener = Parameters<ServerInterceptingCallInterface["start"]>[0];
+type PartialStatusObject = Parameters<ServerInterceptingCallInterface["sendStatus"]>[0];
+
+// One call's outcome as it passes through; see callLogInterceptor.
+class CallOutcomeLogger extends ServerInterceptingCall {
+  readonly #log: { readonly logger: Logger; readonly method: string } | undefined;
+  readonly #next: ServerInterceptingCallInterface;
+  readonly #started = performance.now();
+  #requestId: string | undefined;
+  #sentStatus: status | undefined;
+  #unsentMessages = 0;
+  #ended = false;
+
+  constructor(next: ServerInterceptingCallInterface, log: { readonly logger: Logger; readonly method: string } | undefined) {
+    super(next);
+    this.#next = next;
+    this.#log = log;
+  }
+
+  override start(listener: InterceptingServerListener): void {
+    super.start({
+      onReceiveMetadata: (metadata: Metadata) => {
+        this.#requestId = requestIdOf(metadata);
+        metadata.set(REQUEST_ID_HEADER, this.#requestId);
+        listener.onReceiveMetadata(metadata);
+      },
+      onReceiveMessage: (message: unknown) => listener.onReceiveMessage(message),
+      onReceiveHalfClose: () => listener.onReceiveHalfClose(),
+      // gRPC calls this once the call is over, however it ended (after a status, too).
+      onCancel: () => {
+        this.#finish();
+        listener.onCancel();
+      },
+    });
+  }
+
+  override sendMessage(message: unknown, callback: () => void): void {
+    this.#unsentMessages++;
+    super.sendMessage(message, () => {
+      this.#unsentMessages--;
+      callback();
+    });
+  }
+
+  override sendStatus(statusObject: PartialStatusObject): void {
+    // A status sent after the call already ended (the client went away) never reaches the client.
+    if (!this.#ended) this.#sentStatus = statusObject.code;
+    super.sendStatus(statusObject);
+  }
+
+  #finish(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    if (this.#log === undefined) return;
+    const fields = { requestId: this.#requestId, method: this.#log.method, durationMs: Math.round((performance.now() - this.#started) * 1000) / 1000 };
+    if (this.#sentStatus !== undefined) {
+      this.#log.logger.info({ ...fields, code: status[this.#sentStatus] }, "call finished");
+    } else if (this.#unsentMessages > 0) {
+      this.#log.logger.info({ ...fields, code: status[status.UNKNOWN], responseNotSent: true }, "call finished");
+    } else {
+      const deadline = this.#next.getDeadline();
+      const expired = (deadline instanceof Date ? deadline.getTime() : deadline) <= Date.now();
+      this.#log.logger.info({ ...fields, code: status[expired ? status.DEADLINE_EXCEEDED : status.CANCELLED] }, "call finished");
+    }
+  }
+}
+
+/**
+ * unaryHandler adapts `handle` to grpc-js: it runs with a per-call child logger and a signal that
+ * aborts when the call ends early (the client cancels, or its deadline passes: gRPC reports both
+ * as cancellation), and whatever it throws is converted once by toGrpcStatus.
  */
 export function unaryHandler<Request, Response>(
   method: string,
   logger: Logger,
-  handle: (request: Request, log: Logger) => Promise<Response>,
+  handle: (request: Request, log: Logger, signal: AbortSignal) => Promise<Response>,
 ): handleUnaryCall<Request, Response> {
   return (call: ServerUnaryCall<Request, Response>, callback: sendUnaryData<Response>) => {
-    const { log, finish } = startCall(call, method, logger);
-    handle(call.request, log).then(
+    const { log } = startCall(call, method, logger);
+    const signal = cancellationOf(call);
+    handle(call.request, log, signal).then(
       (response) => {
         callback(null, response);
-        finish(status.OK);
       },
       (error: unknown) => {
         const failure = toGrpcStatus(error, log);
         callback({ code: failure.code, details: failure.details });
-        finish(failure.code);
         // Messages may quote a relationship with its caveat context: keep them out of info logs.
         log.debug({ details: failure.details }, "call failed");
       },
     );
   };
+}
+
+// cancellationOf is a signal that aborts when the call ends before its handler is done. gRPC also
+// emits 'cancelled' after a call ends normally; aborting then is harmless, nothing listens anymore.
+function cancellationOf(call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>): AbortSignal {
+  const cancellation = new AbortController();
+  if (call.cancelled) cancellation.abort(new CallCancelledError("the client cancelled the call or its deadline passed"));
+  call.on("cancelled", () => cancellation.abort(new CallCancelledError("the client cancelled the call or its deadline passed")));
+  return cancellation.signal;
 }
 
 /**
@@ -85,9 +184,8 @@ export function serverStreamHandler<Request, Response>(
   handle: (request: Request, sink: ServerStreamSink<Response>, log: Logger) => Promise<void>,
 ): handleServerStreamingCall<Request, Response> {
   return (call: ServerWritableStream<Request, Response>) => {
-    const { log, finish } = startCall(call, method, logger);
-    const cancellation = new AbortController();
-    call.on("cancelled", () => cancellation.abort());
+    const { log } = startCall(call, method, logger);
+    const signal = cancellationOf(call);
     const sink: ServerStreamSink<Response> = {
       async send(message) {
         if (call.write(message) || call.cancelled) return;
@@ -105,17 +203,15 @@ export function serverStreamHandler<Request, Response>(
       get cancelled() {
         return call.cancelled;
       },
-      signal: cancellation.signal,
+      signal,
     };
     handle(call.request, sink, log).then(
       () => {
         call.end();
-        finish(call.cancelled ? status.CANCELLED : status.OK);
       },
       (error: unknown) => {
         const failure = toGrpcStatus(error, log);
         call.emit("error", { code: failure.code, details: failure.details });
-        finish(failure.code);
         log.debug({ details: failure.details }, "call failed");
       },
     );
@@ -133,16 +229,14 @@ export function clientStreamHandler<Request, Response>(
   handle: (messages: AsyncIterable<Request>, log: Logger) => Promise<Response>,
 ): handleClientStreamingCall<Request, Response> {
   return (call: ServerReadableStream<Request, Response>, callback: sendUnaryData<Response>) => {
-    const { log, finish } = startCall(call, method, logger);
+    const { log } = startCall(call, method, logger);
     handle(untilHalfClose(call), log).then(
       (response) => {
         callback(null, response);
-        finish(status.OK);
       },
       (error: unknown) => {
         const failure = toGrpcStatus(error, log);
         callback({ code: failure.code, details: failure.details });
-        finish(failure.code);
         log.debug({ details: failure.details }, "call failed");
       },
     );

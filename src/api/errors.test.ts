@@ -6,10 +6,11 @@ import { BugError, FailedPreconditionError, InvalidArgumentError, NotFoundError,
 import { AbortedError, AlreadyExistsError, StoreUnavailableError } from "../store/index.ts";
 import { grpcStatusFor, toGrpcStatus } from "./errors.ts";
 
-// A stand-in for pino: toGrpcStatus only ever calls `error`.
+// A stand-in for a per-call pino logger: toGrpcStatus only calls `error` and `bindings`.
 function silentLogger() {
   const error = vi.fn();
-  return { logger: { error } as unknown as Logger, error };
+  const bindings = () => ({ requestId: "req-7" });
+  return { logger: { error, bindings } as unknown as Logger, error };
 }
 
 describe("grpcStatusFor", () => {
@@ -48,15 +49,30 @@ describe("toGrpcStatus", () => {
     "turns the unexpected %s into INTERNAL without revealing it, and logs it",
     (thrown) => {
       const { logger, error: logged } = silentLogger();
-      expect(toGrpcStatus(thrown, logger)).toEqual({ code: status.INTERNAL, details: "internal error" });
+      expect(toGrpcStatus(thrown, logger)).toEqual({ code: status.INTERNAL, details: "internal error (request id req-7)" });
       expect(logged).toHaveBeenCalledWith({ err: thrown }, "internal error");
     },
   );
 
-  it("sends a BugError as INTERNAL with its BUG: message and logs it", () => {
+  it("sends a BugError as a bare INTERNAL naming the request id, and logs its message only", () => {
     const { logger, error: logged } = silentLogger();
-    const bug = new BugError("unhandled node");
-    expect(toGrpcStatus(bug, logger)).toEqual({ code: status.INTERNAL, details: "BUG: unhandled node" });
-    expect(logged).toHaveBeenCalledOnce();
+    const bug = new BugError("unhandled caveat result for context {\"secret\":\"s3\"}");
+    const sent = toGrpcStatus(bug, logger);
+    expect(sent).toEqual({ code: status.INTERNAL, details: "internal error (request id req-7)" });
+    expect(sent.details).not.toContain("s3");
+    expect(logged).toHaveBeenCalledWith({ err: bug }, "internal error");
+  });
+});
+
+describe("toGrpcStatus with a real per-call logger", () => {
+  it("logs the hidden cause on a line that carries the request id the client was given", async () => {
+    const { pino } = await import("pino");
+    const lines: string[] = [];
+    const logger = pino({ level: "error" }, { write: (line: string) => void lines.push(line) }).child({ requestId: "req-9" });
+    const sent = toGrpcStatus(new BugError("context was {\"token\":\"t0p\"}"), logger);
+    expect(sent.details).toBe("internal error (request id req-9)");
+    const logged = JSON.parse(lines[0] ?? "{}") as { requestId?: string; err?: { message?: string } };
+    expect(logged.requestId).toBe("req-9");
+    expect(logged.err?.message).toContain("t0p");
   });
 });

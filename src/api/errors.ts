@@ -43,16 +43,20 @@ export interface GrpcErrorStatus {
 
 /**
  * toGrpcStatus converts anything a handler threw into the status sent to the client, once, at the
- * edge. AuthzErrors keep their message (written for clients, naming the field). Anything else is
- * INTERNAL "internal error": the cause is logged at error level with `logger` and never sent,
- * because it may carry internals (SQL, paths, stack frames).
+ * edge. AuthzErrors keep their message (written for clients, naming the field), except those that
+ * map to INTERNAL. Those, and anything else, become INTERNAL "internal error (request id X)": the
+ * cause is logged at error level with `logger` and never sent, because it may carry internals
+ * (SQL, paths, stack frames, a caveat context quoted by a BugError). X is the `requestId` binding
+ * of `logger` (call-handler's per-call logger has one), so an operator can find the logged cause.
  */
 export function toGrpcStatus(error: unknown, logger: Logger): GrpcErrorStatus {
   if (error instanceof AuthzError) {
     const code = grpcStatusFor(error.code);
-    if (code === status.INTERNAL) logger.error({ err: error }, "internal error");
-    return { code, details: error.message };
+    if (code !== status.INTERNAL) return { code, details: error.message };
   }
+  // The per-call logger's line carries the request id already (a binding); the client gets it to quote.
+  const requestId: unknown = logger.bindings()["requestId"];
   logger.error({ err: error }, "internal error");
-  return { code: status.INTERNAL, details: "internal error" };
+  const reference = typeof requestId === "string" ? ` (request id ${requestId})` : "";
+  return { code: status.INTERNAL, details: `internal error${reference}` };
 }

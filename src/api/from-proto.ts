@@ -64,7 +64,7 @@ export function consistencyFromWire(wire: WireConsistency | null | undefined, fi
 }
 
 /** objectRefFromWire decodes a resource reference; the wildcard is never a resource. */
-export function objectRefFromWire(wire: WireObjectReference | null | undefined, field: string): ObjectRef {
+function objectRefFromWire(wire: WireObjectReference | null | undefined, field: string): ObjectRef {
   const object = required(wire, field);
   const type = nonEmpty(object.objectType, `${field}.object_type`);
   const id = nonEmpty(object.objectId, `${field}.object_id`);
@@ -74,7 +74,7 @@ export function objectRefFromWire(wire: WireObjectReference | null | undefined, 
 }
 
 /** subjectRefFromWire decodes a subject: an object, a userset, or a wildcard (never with a relation). */
-export function subjectRefFromWire(wire: WireSubjectReference | null | undefined, field: string): SubjectRef {
+function subjectRefFromWire(wire: WireSubjectReference | null | undefined, field: string): SubjectRef {
   const subject = required(wire, field);
   const object = required(subject.object, `${field}.object`);
   const type = nonEmpty(object.objectType, `${field}.object.object_type`);
@@ -188,11 +188,8 @@ export function checkRequestFromWire(wire: WireCheckBulkPermissionsRequestItem, 
   const resource = objectRefFromWire(wire.resource, `${prefix}resource`);
   const permission = nonEmpty(wire.permission, `${prefix}permission`);
   validateRelationName(permission, `${prefix}permission`);
+  // A wildcard subject is refused by the engine, which validates every check (as SpiceDB does).
   const subject = subjectRefFromWire(wire.subject, `${prefix}subject`);
-  if (subject.id === WILDCARD_ID) {
-    const idField = `${prefix}subject.object.object_id`;
-    throw new InvalidArgumentError(`${idField}: cannot check a wildcard subject (${subject.type}:*); check a concrete subject`, { field: idField });
-  }
   const context = wire.context ? fromWireStruct(wire.context, `${prefix}context`) : undefined;
   return { resource, permission, subject, context };
 }

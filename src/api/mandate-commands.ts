@@ -1,7 +1,7 @@
 import type { ObjectRef, Relationship, Revision } from "../tuple/index.ts";
-import { BugError, FailedPreconditionError, NotFoundError, relationshipKey } from "../tuple/index.ts";
+import { BugError, FailedPreconditionError, InvalidArgumentError, NotFoundError, ResourceExhaustedError, relationshipKey } from "../tuple/index.ts";
 import type { RelationshipPattern, Schema } from "../schema/index.ts";
-import { compileSchema, lookupDefinition, lookupRelationOrPermission, removedSubjectPatterns, validateRelationship } from "../schema/index.ts";
+import { compileSchema, lookupDefinition, lookupRelationOrPermission, removedSubjectPatterns, validateRelationship, validateRelationshipForDelete } from "../schema/index.ts";
 import type { ChangeSet, Precondition, RelationshipFilter, RelationshipReader, RelationshipUpdate, Store } from "../store/index.ts";
 import { AbortedError } from "../store/index.ts";
 import type { CheckRequest, CheckResult, Engine, ExpandTree } from "../engine/index.ts";
@@ -69,58 +69,80 @@ export class MandateCommands {
     await verifyToken(this.#store, await this.datastoreTag(), token, field, { needsHistory: true });
   }
 
-  /** check answers one check at the revision `consistency` asks for. */
-  async check(consistency: ConsistencyRequirement, request: CheckRequest, trace: boolean): Promise<{ revision: Revision; result: CheckResult }> {
+  /**
+   * check answers one check at the revision `consistency` asks for; `signal` (the call's
+   * cancellation) stops the engine. The engine refuses a check the schema cannot answer; its error
+   * is renamed to the request's proto field (see withWireCheckField).
+   */
+  async check(
+    consistency: ConsistencyRequirement,
+    request: CheckRequest,
+    trace: boolean,
+    signal?: AbortSignal,
+  ): Promise<{ revision: Revision; result: CheckResult }> {
     const { schema } = await this.#currentSchema();
-    checkRequestAgainstSchema(schema, request, "");
     const revision = await resolveRevision(this.#store, await this.datastoreTag(), consistency);
-    const result = await this.#engine.check(this.#store.snapshot(revision), schema, request, { trace });
-    return { revision, result };
+    try {
+      const result = await this.#engine.check(this.#store.snapshot(revision), schema, request, { trace, signal });
+      return { revision, result };
+    } catch (error) {
+      throw withWireCheckField(error, "");
+    }
   }
 
   /**
    * checkBulk answers every item at one revision. An item that is already an error (it failed to
-   * decode), or that names something the schema lacks, fails alone; the others are still answered.
+   * decode), or that the engine refuses (e.g. it names something the schema lacks; the error names
+   * the item's proto field), fails alone; the others are still answered. `signal` stops the engine.
+   * At most maxChecksPerBatch items (ResourceExhaustedError).
    */
   async checkBulk(
     consistency: ConsistencyRequirement,
     items: ReadonlyArray<{ readonly request: CheckRequest; readonly field: string } | { readonly error: unknown }>,
+    signal?: AbortSignal,
   ): Promise<{ revision: Revision; outcomes: BulkCheckOutcome[] }> {
     enforceCountLimit(items.length, this.#limits.maxChecksPerBatch, "items", "checks", "maxChecksPerBatch");
     const { schema } = await this.#currentSchema();
     const revision = await resolveRevision(this.#store, await this.datastoreTag(), consistency);
     const outcomes: BulkCheckOutcome[] = [];
-    const pending: Array<{ index: number; request: CheckRequest }> = [];
+    const pending: Array<{ index: number; request: CheckRequest; field: string }> = [];
     items.forEach((item, index) => {
-      if ("error" in item) {
-        outcomes[index] = item;
-        return;
-      }
-      try {
-        checkRequestAgainstSchema(schema, item.request, item.field);
-        pending.push({ index, request: item.request });
-      } catch (error) {
-        outcomes[index] = { error };
-      }
+      if ("error" in item) outcomes[index] = item;
+      else pending.push({ index, request: item.request, field: item.field });
     });
     const answers = await this.#engine.checkBatch(
       this.#store.snapshot(revision),
       schema,
       pending.map((entry) => entry.request),
+      { signal },
     );
     pending.forEach((entry, i) => {
-      outcomes[entry.index] = answers[i] ?? { error: new BugError(`the engine returned no answer for item ${entry.index}`) };
+      const answer = answers[i];
+      if (answer === undefined) outcomes[entry.index] = { error: new BugError(`the engine returned no answer for item ${entry.index}`) };
+      else if ("error" in answer) outcomes[entry.index] = { error: withWireCheckField(answer.error, `${entry.field}.`) };
+      else outcomes[entry.index] = answer;
     });
     return { revision, outcomes };
   }
 
-  /** expand returns one level of `permission` on `resource`, at the revision `consistency` asks for. */
-  async expand(consistency: ConsistencyRequirement, resource: ObjectRef, permission: string): Promise<{ revision: Revision; tree: ExpandTree }> {
+  /**
+   * expand returns one level of `permission` on `resource`, at the revision `consistency` asks
+   * for; `signal` stops the engine.
+   */
+  async expand(
+    consistency: ConsistencyRequirement,
+    resource: ObjectRef,
+    permission: string,
+    signal?: AbortSignal,
+  ): Promise<{ revision: Revision; tree: ExpandTree }> {
     const { schema } = await this.#currentSchema();
-    requireRelationOrPermission(schema, resource.type, permission, "resource.object_type", "permission");
     const revision = await resolveRevision(this.#store, await this.datastoreTag(), consistency);
-    const tree = await this.#engine.expand(this.#store.snapshot(revision), schema, resource, permission);
-    return { revision, tree };
+    try {
+      const tree = await this.#engine.expand(this.#store.snapshot(revision), schema, resource, permission, { signal });
+      return { revision, tree };
+    } catch (error) {
+      throw withWireCheckField(error, "");
+    }
   }
 
   /**
@@ -134,10 +156,11 @@ export class MandateCommands {
     for (let attempt = 0; ; attempt++) {
       const { schema, revision: schemaRevision } = await this.#currentSchema();
       updates.forEach((update, i) => {
-        // Deleting a relationship the schema no longer allows must stay possible, so only what is
-        // written is checked; a delete only needs its names to exist.
+        // A delete names a relationship by resource, relation and subject only, so its caveat and
+        // expiration are not checked (SpiceDB does the same); a permission or a subject type the
+        // relation does not allow can never be stored, and is refused as for a write.
         if (update.operation === "delete") {
-          requireRelationOrPermission(schema, update.relationship.resource.type, update.relationship.relation, `updates[${i}].relationship.resource.object_type`, `updates[${i}].relationship.relation`);
+          validateRelationshipForDelete(schema, update.relationship, `updates[${i}].relationship`);
         } else {
           validateRelationship(schema, update.relationship, `updates[${i}].relationship`);
         }
@@ -152,8 +175,10 @@ export class MandateCommands {
   }
 
   /**
-   * deleteByFilter deletes every relationship matching `filter` at one new revision. With `limit`,
-   * deletes nothing and fails RESOURCE_EXHAUSTED when more would be deleted.
+   * deleteByFilter deletes every relationship matching `filter` at one new revision. With `limit`
+   * (the request's `optional_limit`, at most maxDeletesPerRequest, else InvalidArgumentError),
+   * deletes nothing and fails RESOURCE_EXHAUSTED when more would be deleted; without it the same
+   * holds for maxDeletesPerRequest, so that no request deletes without bound in one revision.
    */
   async deleteByFilter(
     filter: RelationshipFilter,
@@ -161,12 +186,25 @@ export class MandateCommands {
     limit: number | undefined,
   ): Promise<{ revision: Revision; deleted: number }> {
     enforceCountLimit(preconditions.length, this.#limits.maxPreconditionsPerWrite, "optional_preconditions", "preconditions", "maxPreconditionsPerWrite");
+    const { maxDeletesPerRequest } = this.#limits;
+    if (limit !== undefined && limit > maxDeletesPerRequest) {
+      throw new InvalidArgumentError(`optional_limit: ${limit} is greater than the maximum of ${maxDeletesPerRequest} (maxDeletesPerRequest)`, {
+        field: "optional_limit",
+      });
+    }
     const { schema } = await this.#currentSchema();
     filterAgainstSchema(schema, filter, "relationship_filter");
     preconditions.forEach((precondition, i) => filterAgainstSchema(schema, precondition.filter, `optional_preconditions[${i}].filter`));
     try {
-      return await this.#store.deleteByFilter(filter, preconditions, { limit });
+      return await this.#store.deleteByFilter(filter, preconditions, { limit: limit ?? maxDeletesPerRequest });
     } catch (error) {
+      if (error instanceof ResourceExhaustedError) {
+        const message =
+          limit === undefined
+            ? `relationship_filter: more than ${maxDeletesPerRequest} relationships match, the most one request may delete (maxDeletesPerRequest); nothing was deleted (delete in batches with optional_limit)`
+            : `optional_limit: more than ${limit} relationships match the filter; nothing was deleted`;
+        throw new ResourceExhaustedError(message, { field: limit === undefined ? "relationship_filter" : "optional_limit", cause: error });
+      }
       throw withWirePreconditionField(error);
     }
   }
@@ -297,8 +335,8 @@ export class MandateCommands {
 }
 
 // SpiceDB answers a name the schema lacks with FAILED_PRECONDITION: the request is well formed
-// but does not fit the stored schema, which may change. The engine checks this too, but with
-// domain field names; checking here first lets the error name the proto field.
+// but does not fit the stored schema, which may change. Used for relationship filters, which only
+// the API checks against the schema (check and expand requests are checked by the engine).
 function requireRelationOrPermission(schema: Schema, type: string, name: string, typeField: string, nameField: string): void {
   lookupDefinition(schema, type, typeField);
   lookupRelationOrPermission(schema, type, name, nameField);
@@ -313,19 +351,28 @@ function withWirePreconditionField(error: unknown): unknown {
   return new FailedPreconditionError(message, { field, cause: error });
 }
 
-function checkRequestAgainstSchema(schema: Schema, request: CheckRequest, field: string): void {
-  const prefix = field === "" ? "" : `${field}.`;
-  requireRelationOrPermission(schema, request.resource.type, request.permission, `${prefix}resource.object_type`, `${prefix}permission`);
-  lookupDefinition(schema, request.subject.type, `${prefix}subject.object.object_type`);
-  if (request.subject.relation !== undefined) {
-    requireRelationOrPermission(
-      schema,
-      request.subject.type,
-      request.subject.relation,
-      `${prefix}subject.object.object_type`,
-      `${prefix}subject.optional_relation`,
-    );
-  }
+// The engine validates check and expand requests (as SpiceDB does) and names the fields of its
+// own request types; the client should read the proto field it sent.
+const WIRE_CHECK_FIELDS: ReadonlyMap<string, string> = new Map([
+  ["resource.type", "resource.object_type"],
+  ["resource.id", "resource.object_id"],
+  ["permission", "permission"],
+  ["subject.type", "subject.object.object_type"],
+  ["subject.id", "subject.object.object_id"],
+  ["subject.relation", "subject.optional_relation"],
+]);
+
+// withWireCheckField renames an engine validation error's field to the proto field, after
+// `prefix` (e.g. "items[2]."); other errors pass unchanged.
+function withWireCheckField(error: unknown, prefix: string): unknown {
+  if (!(error instanceof InvalidArgumentError || error instanceof FailedPreconditionError) || error.field === undefined) return error;
+  const wire = WIRE_CHECK_FIELDS.get(error.field);
+  if (wire === undefined) return error;
+  const field = `${prefix}${wire}`;
+  const message = error.message.startsWith(`${error.field}:`) ? `${field}${error.message.slice(error.field.length)}` : `${field}: ${error.message}`;
+  return error instanceof InvalidArgumentError
+    ? new InvalidArgumentError(message, { field, cause: error })
+    : new FailedPreconditionError(message, { field, cause: error });
 }
 
 function filterAgainstSchema(schema: Schema, filter: RelationshipFilter, field: string): void {
@@ -339,8 +386,11 @@ function filterAgainstSchema(schema: Schema, filter: RelationshipFilter, field: 
 }
 
 // How many relationships to look at per query while searching for one that a removed pattern
-// still matches; only the `user` vs `user:*` case needs more than one.
-const ORPHAN_SCAN_PAGE = 100;
+// still matches, and how many at most: the store cannot filter by wildcard, caveat or expiry, so
+// those are checked here, page by page. Past the bound the change is refused rather than accepted
+// unverified (the search runs while writes are held off).
+const ORPHAN_SCAN_PAGE = 1000;
+const ORPHAN_SCAN_MAX = 100_000;
 
 async function refuseOrphans(reader: RelationshipReader, previous: Schema, next: Schema): Promise<void> {
   for (const pattern of removedSubjectPatterns(previous, next)) {
@@ -363,13 +413,26 @@ async function findOrphan(reader: RelationshipReader, pattern: RelationshipPatte
         ? undefined
         : { type: pattern.subjectType, id: pattern.wildcard ? "*" : undefined, relation: pattern.subjectRelation },
   };
-  // A pattern for plain `user` subjects also matches `user:*` rows, which the new schema may still allow.
-  const skipWildcards = pattern.subjectType !== undefined && pattern.wildcard !== true;
+  // A pattern for plain `user` subjects also matches `user:*` rows, which the new schema may still
+  // allow; one for `user with cv` also matches plain `user` rows, and so on.
+  const fits = (relationship: Relationship): boolean =>
+    (pattern.subjectType === undefined || pattern.wildcard === true || relationship.subject.id !== "*") &&
+    (pattern.caveat === undefined || (relationship.caveat?.name ?? null) === pattern.caveat) &&
+    (pattern.expiration === undefined || (relationship.expiresAt !== undefined) === pattern.expiration);
+  const filteredHere = (pattern.subjectType !== undefined && pattern.wildcard !== true) || pattern.caveat !== undefined || pattern.expiration !== undefined;
+  const pageSize = filteredHere ? ORPHAN_SCAN_PAGE : 1;
   let after: Relationship | undefined;
-  for (;;) {
-    const page = await reader.queryRelationships(filter, { after, limit: skipWildcards ? ORPHAN_SCAN_PAGE : 1 });
-    const orphan = page.find((relationship) => !skipWildcards || relationship.subject.id !== "*");
-    if (orphan || !skipWildcards || page.length < ORPHAN_SCAN_PAGE) return orphan;
+  for (let scanned = 0; ; ) {
+    const page = await reader.queryRelationships(filter, { after, limit: pageSize });
+    const orphan = page.find(fits);
+    if (orphan || page.length < pageSize || !filteredHere) return orphan;
+    scanned += page.length;
+    if (scanned >= ORPHAN_SCAN_MAX) {
+      throw new FailedPreconditionError(
+        `schema: change refused: ${pattern.reason}, and more than ${ORPHAN_SCAN_MAX} relationships of relation \`${pattern.resourceType}#${pattern.relation}\` would have to be searched to prove that none of them is affected (delete or narrow them first)`,
+        { field: "schema" },
+      );
+    }
     after = page[page.length - 1];
   }
 }

@@ -4,6 +4,7 @@ import { HealthImplementation } from "grpc-health-check";
 import type { Logger } from "pino";
 import type { Store } from "../store/index.ts";
 import type { Engine } from "../engine/index.ts";
+import { callLogInterceptor } from "./call-handler.ts";
 import type { ApiLimits } from "./limits.ts";
 import { DEFAULT_API_LIMITS } from "./limits.ts";
 import { MandateCommands } from "./mandate-commands.ts";
@@ -38,6 +39,7 @@ export class MandateServer {
     this.#server = new grpc.Server({
       "grpc.max_receive_message_length": limits.maxMessageBytes,
       "grpc.max_send_message_length": limits.maxMessageBytes,
+      interceptors: [callLogInterceptor(this.#logger)],
     });
     const commands = new MandateCommands({ store: options.store, engine: options.engine, limits });
     const definition = loadMandatePackage();

@@ -55,11 +55,11 @@ export function permissionsServiceHandlers(commands: MandateCommands, limits: Ap
     CheckPermission: unaryHandler(
       "CheckPermission",
       logger,
-      async (request: WireCheckPermissionRequest): Promise<WireCheckPermissionResponse> => {
+      async (request: WireCheckPermissionRequest, _log, signal): Promise<WireCheckPermissionResponse> => {
         const consistency = consistencyFromWire(request.consistency);
         const check = checkRequestFromWire(request, "");
         const withTracing = request.withTracing === true;
-        const { revision, result } = await commands.check(consistency, check, withTracing);
+        const { revision, result } = await commands.check(consistency, check, withTracing, signal);
         return {
           checkedAt: { token: await commands.tokenFor(revision) },
           ...checkResultToWire(result),
@@ -71,10 +71,9 @@ export function permissionsServiceHandlers(commands: MandateCommands, limits: Ap
     CheckBulkPermissions: unaryHandler(
       "CheckBulkPermissions",
       logger,
-      async (request: WireCheckBulkPermissionsRequest, log): Promise<WireCheckBulkPermissionsResponse> => {
+      async (request: WireCheckBulkPermissionsRequest, log, signal): Promise<WireCheckBulkPermissionsResponse> => {
         const consistency = consistencyFromWire(request.consistency);
         const wireItems = request.items ?? [];
-        enforceCountLimit(wireItems.length, limits.maxChecksPerBatch, "items", "checks", "maxChecksPerBatch");
         const items = wireItems.map((item, i) => {
           try {
             return { request: checkRequestFromWire(item, `items[${i}]`), field: `items[${i}]` };
@@ -82,7 +81,7 @@ export function permissionsServiceHandlers(commands: MandateCommands, limits: Ap
             return { error };
           }
         });
-        const { revision, outcomes } = await commands.checkBulk(consistency, items);
+        const { revision, outcomes } = await commands.checkBulk(consistency, items, signal);
         const pairs = outcomes.map((outcome, i): WireCheckBulkPermissionsPair => {
           const echoed = wireItems[i] ?? null;
           if ("result" in outcome) return { request: echoed, item: checkResultToWire(outcome.result) };
@@ -96,10 +95,10 @@ export function permissionsServiceHandlers(commands: MandateCommands, limits: Ap
     ExpandPermissionTree: unaryHandler(
       "ExpandPermissionTree",
       logger,
-      async (request: WireExpandPermissionTreeRequest): Promise<WireExpandPermissionTreeResponse> => {
+      async (request: WireExpandPermissionTreeRequest, _log, signal): Promise<WireExpandPermissionTreeResponse> => {
         const consistency = consistencyFromWire(request.consistency);
         const { resource, permission } = expandRequestFromWire(request);
-        const { revision, tree } = await commands.expand(consistency, resource, permission);
+        const { revision, tree } = await commands.expand(consistency, resource, permission, signal);
         return { expandedAt: { token: await commands.tokenFor(revision) }, treeRoot: expandTreeToWire(tree) };
       },
     ),
@@ -108,10 +107,9 @@ export function permissionsServiceHandlers(commands: MandateCommands, limits: Ap
       "WriteRelationships",
       logger,
       async (request: WireWriteRelationshipsRequest): Promise<WireWriteRelationshipsResponse> => {
-        const wireUpdates = request.updates ?? [];
-        // Count before decoding so that an oversized write is refused cheaply.
-        enforceCountLimit(wireUpdates.length, limits.maxUpdatesPerWrite, "updates", "updates", "maxUpdatesPerWrite");
-        const updates = wireUpdates.map((update, i) => updateFromWire(update, `updates[${i}]`));
+        // The command enforces maxUpdatesPerWrite; decoding first costs little, as gRPC has already
+        // bounded the message by maxMessageBytes.
+        const updates = (request.updates ?? []).map((update, i) => updateFromWire(update, `updates[${i}]`));
         const preconditions = (request.optionalPreconditions ?? []).map((p, i) => preconditionFromWire(p, `optional_preconditions[${i}]`));
         const revision = await commands.write(updates, preconditions);
         return { writtenAt: { token: await commands.tokenFor(revision) } };

@@ -41,3 +41,16 @@ describe("struct codec", () => {
     );
   });
 });
+
+describe("struct codec with the key __proto__", () => {
+  it("keeps `__proto__` as an ordinary key through the wire and back", () => {
+    const context = JSON.parse('{"__proto__": 1, "nested": {"__proto__": {"x": "y"}}}') as Record<string, unknown>;
+    const service = loadMandatePackage()["mandate.v1.PermissionsService"] as unknown as Record<string, SerializingMethod>;
+    const check = service["CheckPermission"];
+    const decoded = check?.requestDeserialize(check.requestSerialize({ context: toWireStruct(context) }));
+    const back = fromWireStruct(decoded?.context, "context");
+    expect(Object.keys(back)).toEqual(["__proto__", "nested"]);
+    expect(JSON.stringify(back)).toBe('{"__proto__":1,"nested":{"__proto__":{"x":"y"}}}');
+    expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
+  });
+});

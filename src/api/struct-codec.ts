@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "../tuple/index.ts";
+import { InvalidArgumentError, assertNever } from "../tuple/index.ts";
 import type { WireStruct, WireTimestamp, WireValue } from "./wire-types.ts";
 
 /** JsonValue is what a google.protobuf.Value can hold. */
@@ -7,7 +7,7 @@ export type JsonValue = null | number | string | boolean | JsonValue[] | { [key:
 /** toWireStruct converts a plain JSON object to google.protobuf.Struct; non-JSON values throw. */
 export function toWireStruct(object: Readonly<Record<string, unknown>>): WireStruct {
   const fields: Record<string, WireValue> = {};
-  for (const [key, value] of Object.entries(object)) fields[key] = toWireValue(value, key);
+  for (const [key, value] of Object.entries(object)) defineKey(fields, key, toWireValue(value, key));
   return { fields };
 }
 
@@ -34,8 +34,15 @@ function toWireValue(value: unknown, path: string): WireValue {
  */
 export function fromWireStruct(struct: WireStruct | null | undefined, field: string): Record<string, JsonValue> {
   const result: Record<string, JsonValue> = {};
-  for (const [key, value] of Object.entries(struct?.fields ?? {})) result[key] = fromWireValue(value, `${field}.${key}`);
+  for (const [key, value] of Object.entries(struct?.fields ?? {})) defineKey(result, key, fromWireValue(value, `${field}.${key}`));
   return result;
+}
+
+// Plain assignment of the key `__proto__` sets the object's prototype instead of adding a key, so
+// a caveat context such as {"__proto__": 1} would silently lose it; defining the property keeps it
+// as an ordinary own, enumerable key (JSON.stringify and Object.entries see it).
+function defineKey<T>(target: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function fromWireValue(value: WireValue, field: string): JsonValue {
@@ -54,6 +61,8 @@ function fromWireValue(value: WireValue, field: string): JsonValue {
       return (value.listValue?.values ?? []).map((item, i) => fromWireValue(item, `${field}[${i}]`));
     case undefined:
       throw new InvalidArgumentError(`${field}: google.protobuf.Value has no kind set`, { field });
+    default:
+      return assertNever(value.kind, "google.protobuf.Value kind");
   }
 }
 

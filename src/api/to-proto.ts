@@ -35,7 +35,7 @@ export function relationshipToWire(relationship: Relationship): WireRelationship
 }
 
 /** permissionshipToWire maps the three-valued answer to the proto enum. */
-export function permissionshipToWire(permissionship: Permissionship): WirePermissionship {
+function permissionshipToWire(permissionship: Permissionship): WirePermissionship {
   switch (permissionship) {
     case "allowed":
       return "PERMISSIONSHIP_HAS_PERMISSION";
@@ -76,6 +76,7 @@ export function traceToWire(trace: CheckTrace): WireCheckDebugTrace {
     result: permissionshipToWire(trace.result),
     cycle: trace.cycle ?? false,
     children: trace.children.map(traceToWire),
+    label: trace.label ?? "",
   };
 }
 

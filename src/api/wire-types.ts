@@ -145,6 +145,7 @@ export interface WireCheckDebugTrace {
   result?: WirePermissionship | null;
   cycle?: boolean | null;
   children?: WireCheckDebugTrace[] | null;
+  label?: string | null;
 }
 
 /** WireCheckPermissionRequest is mandate.v1.CheckPermissionRequest as decoded by proto-loader. */

@@ -14,7 +14,7 @@ import { filterToWire, parseRelationshipFilterText } from "./relationship-filter
 import { UsageError } from "./usage-error.ts";
 
 /** IMPORT_HELP is the help text of `mandate import`. */
-export const IMPORT_HELP = `Usage: mandate import FILE|- [--batch N] [--quiet]
+const IMPORT_HELP = `Usage: mandate import FILE|- [--batch N] [--quiet]
 
 Creates every relationship of FILE ("-": stdin), one per line in SpiceDB's text form ("//"
 comments and blank lines skipped), in ONE atomic import: if any line is malformed, not allowed by
@@ -26,7 +26,7 @@ otherwise, nothing with --quiet.
 ${CLIENT_HELP}`;
 
 /** EXPORT_HELP is the help text of `mandate export`. */
-export const EXPORT_HELP = `Usage: mandate export [FILTER] [--subject SUBJECT] [--cursor CURSOR] [--batch N] [--quiet]
+const EXPORT_HELP = `Usage: mandate export [FILTER] [--subject SUBJECT] [--cursor CURSOR] [--batch N] [--quiet]
 
 Prints every relationship (or those matching FILTER), one per line, in the form "mandate import"
 reads, all at one revision. If the export is interrupted, the error message gives a --cursor that

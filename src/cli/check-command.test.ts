@@ -55,4 +55,15 @@ describe("formatCheckTrace", () => {
     });
     expect(text).toBe("ALLOWED     document:1#view (union)\n  DENIED      document:1#viewer (relation) [cycle]\n");
   });
+
+  it("names the arrow an arrow node followed", () => {
+    const text = formatCheckTrace({
+      resource: { objectType: "document", objectId: "1" },
+      permission: "view",
+      operation: "OPERATION_ARROW",
+      label: "parent->view",
+      result: "PERMISSIONSHIP_NO_PERMISSION",
+    });
+    expect(text).toBe("DENIED      document:1#view (arrow: parent->view)\n");
+  });
 });

@@ -9,7 +9,7 @@ import { booleanOption, expectPositionals, parseCommandLine, stringOption } from
 import { UsageError } from "./usage-error.ts";
 
 /** CHECK_HELP is the help text of `mandate check`. */
-export const CHECK_HELP = `Usage: mandate check RESOURCE PERMISSION SUBJECT [flags]
+const CHECK_HELP = `Usage: mandate check RESOURCE PERMISSION SUBJECT [flags]
        mandate check RESOURCE#PERMISSION@SUBJECT [flags]
 
 Asks a running server whether SUBJECT has PERMISSION on RESOURCE, e.g.
@@ -123,13 +123,15 @@ const PERMISSIONSHIP_WORDS: Readonly<Record<WirePermissionship, string>> = {
 
 /**
  * formatCheckTrace renders a check's trace as an indented tree, one line per node:
- * `RESULT resource#permission (operation)`, children indented two spaces under their parent, and
+ * `RESULT resource#permission (operation)`, or `(operation: label)` where the node has a label
+ * such as `parent->view`, children indented two spaces under their parent, and
  * `[cycle]` on a node cut short because it was already being evaluated.
  */
 export function formatCheckTrace(trace: WireCheckDebugTrace, depth = 0): string {
   const result = PERMISSIONSHIP_WORDS[trace.result ?? "PERMISSIONSHIP_UNSPECIFIED"];
   const resource = `${trace.resource?.objectType ?? "?"}:${trace.resource?.objectId ?? "?"}`;
   const operation = (trace.operation ?? "OPERATION_UNSPECIFIED").replace(/^OPERATION_/, "").toLowerCase();
-  const line = `${"  ".repeat(depth)}${result.padEnd(11)} ${resource}#${trace.permission ?? "?"} (${operation})${trace.cycle ? " [cycle]" : ""}\n`;
+  const how = trace.label ? `${operation}: ${trace.label}` : operation;
+  const line = `${"  ".repeat(depth)}${result.padEnd(11)} ${resource}#${trace.permission ?? "?"} (${how})${trace.cycle ? " [cycle]" : ""}\n`;
   return line + (trace.children ?? []).map((child) => formatCheckTrace(child, depth + 1)).join("");
 }

@@ -8,7 +8,7 @@ import type { OptionSpec, ParsedCommandLine } from "./parse-command-line.ts";
 import { UsageError } from "./usage-error.ts";
 
 /** DEFAULT_ENDPOINT is where client commands look for a server unless told otherwise. */
-export const DEFAULT_ENDPOINT = "127.0.0.1:50051";
+const DEFAULT_ENDPOINT = "127.0.0.1:50051";
 
 /** CLIENT_OPTIONS are the flags every client command accepts. */
 export const CLIENT_OPTIONS: Readonly<Record<string, OptionSpec>> = {

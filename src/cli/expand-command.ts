@@ -9,7 +9,7 @@ import { booleanOption, expectPositionals, parseCommandLine } from "./parse-comm
 import { UsageError } from "./usage-error.ts";
 
 /** EXPAND_HELP is the help text of `mandate expand`. */
-export const EXPAND_HELP = `Usage: mandate expand RESOURCE PERMISSION [flags]
+const EXPAND_HELP = `Usage: mandate expand RESOURCE PERMISSION [flags]
        mandate expand RESOURCE#PERMISSION [flags]
 
 Prints one level of PERMISSION's tree on RESOURCE, as SpiceDB's ExpandPermissionTree: operators
@@ -53,7 +53,7 @@ function parseExpandTarget(positionals: readonly string[]): { resource: ObjectRe
  * formatExpandTree renders an expand tree as an indented outline: `resource#relation operator`
  * for inner nodes, `resource#relation: subject, subject` for leaves.
  */
-export function formatExpandTree(tree: WirePermissionRelationshipTree, depth = 0): string {
+function formatExpandTree(tree: WirePermissionRelationshipTree, depth = 0): string {
   const indent = "  ".repeat(depth);
   const name = `${tree.expandedObject?.objectType ?? "?"}:${tree.expandedObject?.objectId ?? "?"}#${tree.expandedRelation ?? "?"}`;
   if (tree.leaf) {

@@ -4,7 +4,7 @@ import type { CommandIo, ExitCodeValue } from "./command-io.ts";
 import { booleanOption, expectPositionals, parseCommandLine, parseIntegerSetting, stringOption } from "./parse-command-line.ts";
 
 /** HEALTH_HELP is the help text of `mandate health`. */
-export const HEALTH_HELP = `Usage: mandate health [--endpoint HOST:PORT] [--timeout SECONDS]
+const HEALTH_HELP = `Usage: mandate health [--endpoint HOST:PORT] [--timeout SECONDS]
 
 Asks the server whether it serves requests; for container health checks.
 Prints SERVING and exits 0, or prints NOT_SERVING and the reason and exits 1.

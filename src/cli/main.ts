@@ -55,7 +55,7 @@ export async function runMain(argv: readonly string[], io: CommandIo): Promise<E
 }
 
 /** processIo binds CommandIo to this process: its streams, environment, directory and signals. */
-export function processIo(): CommandIo {
+function processIo(): CommandIo {
   return {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),

@@ -5,7 +5,7 @@ import { booleanOption, expectPositionals, parseCommandLine } from "./parse-comm
 import { DATASTORE_OPTIONS, DEFAULT_DATA_DIR, resolveDatastoreConfig } from "./serve-config.ts";
 
 /** MIGRATE_HELP is the help text of `mandate migrate`. */
-export const MIGRATE_HELP = `Usage: mandate migrate [--database-url URL | --data DIR] [--datastore postgres|pglite]
+const MIGRATE_HELP = `Usage: mandate migrate [--database-url URL | --data DIR] [--datastore postgres|pglite]
 
 Applies the datastore's pending schema migrations and exits: to Postgres at --database-url /
 DATABASE_URL when set, else to the PGlite folder --data / MANDATE_DATA (default ${DEFAULT_DATA_DIR}).

@@ -13,7 +13,7 @@ import { parseRelationshipLines } from "./relationship-lines.ts";
 import { UsageError } from "./usage-error.ts";
 
 /** RELATIONSHIPS_HELP is the help text of `mandate relationships`. */
-export const RELATIONSHIPS_HELP = `Usage: mandate relationships write [REL...] [--file FILE|-] [--operation touch|create|delete]
+const RELATIONSHIPS_HELP = `Usage: mandate relationships write [REL...] [--file FILE|-] [--operation touch|create|delete]
        mandate relationships read [FILTER] [--subject SUBJECT] [--limit N]
        mandate relationships delete FILTER [--subject SUBJECT]
 
@@ -26,7 +26,8 @@ write   writes the relationships given as arguments and/or read from --file (one
         batch is atomic). --operation: touch (default; create or replace), create (fail if it
         exists), delete. Prints the consistency token of the last write.
 read    prints the matching relationships, one per line (pipe them back into write --file -).
-delete  deletes every relationship matching FILTER; prints how many and the token.
+delete  deletes every relationship matching FILTER; prints how many and the token. If more
+        match than the server deletes in one request (10,000 by default), nothing is deleted.
 
 FILTER is TYPE[:ID|:PREFIX*][#RELATION][@SUBJECT], SUBJECT is TYPE[:ID][#RELATION|#...]:
   document   document:readme#viewer   document:read*   document@user:alice   --subject user:alice

@@ -8,7 +8,7 @@ import { booleanOption, expectPositionals, parseCommandLine } from "./parse-comm
 import { UsageError } from "./usage-error.ts";
 
 /** SCHEMA_HELP is the help text of `mandate schema`. */
-export const SCHEMA_HELP = `Usage: mandate schema validate FILE
+const SCHEMA_HELP = `Usage: mandate schema validate FILE
        mandate schema write FILE
        mandate schema read
 

@@ -3,13 +3,13 @@ import type { OptionSpec, ParsedCommandLine } from "./parse-command-line.ts";
 import { UsageError } from "./usage-error.ts";
 
 /** LOG_LEVELS are pino's levels, quietest last. */
-export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 
 /** LogLevel is one of LOG_LEVELS. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** DATASTORES are the values --datastore accepts. */
-export const DATASTORES = ["memory", "postgres", "pglite"] as const;
+const DATASTORES = ["memory", "postgres", "pglite"] as const;
 
 /** DatastoreKind is one of DATASTORES. */
 export type DatastoreKind = (typeof DATASTORES)[number];

@@ -7,7 +7,7 @@ import { runValidation } from "./run-validation.ts";
 import { parseValidationFile, ValidationFileError } from "./validation-file.ts";
 
 /** VALIDATE_HELP is the help text of `mandate validate`. */
-export const VALIDATE_HELP = `Usage: mandate validate FILE.yaml [FILE.yaml...] [--max-depth N] [--quiet]
+const VALIDATE_HELP = `Usage: mandate validate FILE.yaml [FILE.yaml...] [--max-depth N] [--quiet]
 
 Runs validation files (SpiceDB's format, as read by \`zed validate\`) locally, with no server:
 compiles the schema, loads the relationships, and checks every assertion (assertTrue,

@@ -351,7 +351,7 @@ function parseExpectedRelations(node: YamlNode | undefined, context: ParseContex
 }
 
 /** parseResourcePermission parses a `validation:` key, `type:id#permission`. */
-export function parseResourcePermission(text: string): { resource: ObjectRef; permission: string } {
+function parseResourcePermission(text: string): { resource: ObjectRef; permission: string } {
   const parsed = parseSubjectRef(text, "validation key");
   if (parsed.relation === undefined || parsed.id === "*") {
     throw new InvalidArgumentError(`validation key "${text}": must be of the form resource#permission, e.g. document:readme#view`);

@@ -1,4 +1,10 @@
 // Package engine: the algorithms over relationships and a schema: check, batch check, expand.
 export { Engine } from "./engine.ts";
-export { DepthExceededError, CaveatEvaluationUnavailableError } from "./errors.ts";
-export type { Permissionship, CheckRequest, CheckTrace, CheckResult, ExpandTree, EngineOptions } from "./engine-types.ts";
+export {
+  DepthExceededError,
+  DispatchLimitExceededError,
+  ExpandLimitExceededError,
+  RequestAbortedError,
+  CaveatEvaluationUnavailableError,
+} from "./errors.ts";
+export type { Permissionship, CheckRequest, CheckTrace, CheckResult, ExpandTree, EngineOptions, RequestOptions } from "./engine-types.ts";

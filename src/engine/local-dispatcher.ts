@@ -52,14 +52,7 @@ export class LocalDispatcher implements Dispatcher {
     const key = subproblemKey(request);
     const { resource, relation, subject } = request;
     if (isOnPath(request.path, key)) {
-      const { operation, label } = this.#describe(resource.type, relation);
-      return {
-        membership: DENIED,
-        cycleCuts: new Set([key]),
-        cutThroughExclusion: false,
-        depthRequired: 1,
-        trace: this.#traceNode(request, operation, DENIED, [], { cycle: true, label }),
-      };
+      return { membership: DENIED, cycleCuts: new Set([key]), cutThroughExclusion: false, depthRequired: 1, trace: this.#cutTrace(request) };
     }
     if (request.depth > this.#options.maxDepth) {
       throw new DepthExceededError("check", this.#options.maxDepth, resource, relation);
@@ -214,17 +207,19 @@ export class LocalDispatcher implements Dispatcher {
     return definition;
   }
 
-  /** #describe names how a relation or permission is computed, for the trace of a cycle cut. */
-  #describe(type: string, name: string): { operation: CheckTrace["operation"]; label: string | undefined } {
-    const expression = this.#options.schema.definitions.get(type)?.permissions.get(name)?.expression;
-    if (expression === undefined) return { operation: "relation", label: undefined };
+  /** #cutTrace is the trace of a cycle cut: named as the node would be had it been computed. */
+  #cutTrace(request: DispatchCheckRequest): CheckTrace | undefined {
+    if (!this.#options.trace) return undefined;
+    const expression = this.#options.schema.definitions.get(request.resource.type)?.permissions.get(request.relation)?.expression;
+    const cycle = true;
+    if (expression === undefined) return this.#traceNode(request, "relation", DENIED, [], { cycle });
     switch (expression.kind) {
       case "computed":
-        return { operation: "union", label: expression.name };
+        return this.#traceNode(request, "union", DENIED, [], { cycle, label: expression.name });
       case "arrow":
-        return { operation: "arrow", label: arrowLabel(expression.tupleset, expression.target, expression.mode) };
+        return this.#traceNode(request, "arrow", DENIED, [], { cycle, label: arrowLabel(expression.tupleset, expression.target, expression.mode) });
       default:
-        return { operation: expression.kind, label: undefined };
+        return this.#traceNode(request, expression.kind, DENIED, [], { cycle });
     }
   }
 

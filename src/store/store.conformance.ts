@@ -721,6 +721,20 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
         const next = await touchAll(store, ["document:b#viewer@user:ann"]);
         expect(await readSnapshot(store, next)).toEqual(["document:b#viewer@user:ann"]);
       });
+      it("fails a running watch that fell behind the collected history with FailedPreconditionError", async () => {
+        const first = await touchAll(store, ["document:a#viewer@user:ann"]);
+        const controller = new AbortController();
+        const changeSets = store.watch(0, controller.signal)[Symbol.asyncIterator]();
+        expect((await changeSets.next()).value).toMatchObject({ revision: first });
+        // The consumer stalls at `first` while history moves on and is collected past it.
+        await touchAll(store, ["document:b#viewer@user:ann"]);
+        const head = await store.write([update("delete", "document:a#viewer@user:ann")]);
+        await pause(20);
+        await store.garbageCollect(new Date());
+        expect(await store.oldestReadableRevision()).toBe(head);
+        await expectRejects(changeSets.next(), FailedPreconditionError, "afterRevision", /older than the kept history/);
+        controller.abort();
+      });
     });
 
     describe("close", () => {

@@ -36,8 +36,11 @@ export interface QueryOptions {
 }
 
 /**
- * RelationshipReader reads relationships as they were live at one revision. It never changes:
- * two calls with the same arguments return the same relationships, however the store moves on.
+ * RelationshipReader reads relationships as they were live at one revision, and unexpired at one
+ * instant: the store's clock as read when `snapshot` created the reader. It never changes: two
+ * calls with the same arguments return the same relationships, however the store moves on and
+ * however much time passes (a relationship that expires meanwhile stays visible to this reader;
+ * a snapshot taken after its expiry no longer sees it).
  */
 export interface RelationshipReader {
   readonly revision: Revision;
@@ -109,7 +112,8 @@ export interface Store {
   headRevision(): Promise<Revision>;
 
   /**
-   * snapshot returns a reader at `revision`. Throws FailedPreconditionError if `revision` is newer
+   * snapshot returns a reader at `revision`, deciding expiry at the store's clock as of this call
+   * (see RelationshipReader). Throws FailedPreconditionError if `revision` is newer
    * than the head, or older than the history the store still keeps (see oldestReadableRevision);
    * a store that learns these bounds asynchronously may throw at the reader's first query instead.
    */

@@ -1,4 +1,5 @@
 import { pino } from "pino";
+import type { Logger } from "pino";
 import { MandateServer, callErrorOf, createMandateClient, relationshipToWire } from "../../src/api/index.ts";
 import type { ApiLimits, MandateCallError, MandateClient, WireRelationship, WireRelationshipUpdate, WireUpdateOperation } from "../../src/api/index.ts";
 import { Engine } from "../../src/engine/index.ts";
@@ -14,15 +15,19 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** startHarness serves a fresh store (default: a MemoryStore) on 127.0.0.1 (port 0) and connects a client. */
+/**
+ * startHarness serves a fresh store (default: a MemoryStore) on 127.0.0.1 (port 0) and connects a
+ * client; the server logs to `logger` (default: nowhere) and answers with `engine` (default: a new
+ * Engine with `maxDepth`).
+ */
 export async function startHarness(
-  options: { limits?: Partial<ApiLimits>; maxDepth?: number; store?: () => Promise<Store> } = {},
+  options: { limits?: Partial<ApiLimits>; maxDepth?: number; store?: () => Promise<Store>; logger?: Logger; engine?: Engine } = {},
 ): Promise<Harness> {
   const store = options.store ? await options.store() : new MemoryStore();
   const server = new MandateServer({
     store,
-    engine: new Engine({ maxDepth: options.maxDepth ?? 50 }),
-    logger: pino({ level: "silent" }),
+    engine: options.engine ?? new Engine({ maxDepth: options.maxDepth ?? 50 }),
+    logger: options.logger ?? pino({ level: "silent" }),
     limits: options.limits,
   });
   const port = await server.listen("127.0.0.1", 0);

@@ -1,3 +1,4 @@
+import type { WireCheckDebugTrace } from "../../src/api/index.ts";
 import { status } from "@grpc/grpc-js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { WireCheckPermissionRequest, WireReadRelationshipsRequest, WireRelationshipFilter } from "../../src/api/index.ts";
@@ -69,6 +70,14 @@ describe("PermissionsService over gRPC", () => {
       expect(response.debugTrace?.permission).toBe("view");
       expect(response.debugTrace?.result).toBe("PERMISSIONSHIP_HAS_PERMISSION");
       expect(response.debugTrace?.children?.length).toBeGreaterThan(0);
+      // ann reaches the document only through its folder: the trace names the arrow it followed.
+      const labels: string[] = [];
+      const collect = (node: WireCheckDebugTrace): void => {
+        if (node.label) labels.push(`${node.operation}: ${node.label}`);
+        for (const child of node.children ?? []) collect(child);
+      };
+      if (response.debugTrace) collect(response.debugTrace);
+      expect(labels).toContain("OPERATION_ARROW: parent->view");
     });
 
     it.each([
@@ -207,6 +216,23 @@ describe("PermissionsService over gRPC", () => {
       expect(await readAll(h, { relationshipFilter: { resourceType: "document", optionalResourceId: "fine" } })).toEqual([]);
     });
 
+    it.each([
+      ["a permission", "document:readme#view@user:bob", "updates[0].relationship.relation"],
+      ["a subject type the relation does not allow", "document:readme#owner@group:eng#member", "updates[0].relationship.subject"],
+    ])("rejects a delete of %s with INVALID_ARGUMENT, as SpiceDB, leaving the revision as it was", async (_what, text, field) => {
+      const head = await h.store.headRevision();
+      const failure = await rejection(h.client.writeRelationships({ updates: [update("delete", text)] }));
+      expect(failure.code).toBe(status.INVALID_ARGUMENT);
+      expect(failure.details).toContain(field);
+      expect(await h.store.headRevision()).toEqual(head);
+    });
+
+    it("still deletes a relationship the schema allows", async () => {
+      const written = await h.client.writeRelationships({ updates: [update("delete", "document:readme#owner@user:bob")] });
+      expect(written.writtenAt?.token).toMatch(/^mz2_/);
+      expect(await readAll(h, { relationshipFilter: { resourceType: "document", optionalResourceId: "readme", optionalRelation: "owner" } })).toEqual([]);
+    });
+
     it("accepts a write of preconditions only, returning a new token", async () => {
       const before = (await h.client.check(checkRequest("document:readme", "view", "user:ann"))).checkedAt?.token;
       const written = await h.client.writeRelationships({
@@ -253,6 +279,37 @@ describe("PermissionsService over gRPC", () => {
       const failure = await rejection(h.client.deleteRelationships({ relationshipFilter: { resourceType: "document" }, optionalLimit: 2 }));
       expect(failure.code).toBe(status.RESOURCE_EXHAUSTED);
       expect(await readAll(h, { relationshipFilter: { resourceType: "document" } })).toHaveLength(5);
+    });
+  });
+
+  describe("DeleteRelationships past maxDeletesPerRequest", () => {
+    let small: Harness;
+    beforeEach(async () => {
+      small = await startHarness({ limits: { maxDeletesPerRequest: 3 } });
+      await small.client.writeSchema({ schema: DRIVE_SCHEMA });
+      await small.client.writeRelationships({ updates: SEED.map((text) => update("create", text)) });
+    });
+    afterEach(async () => {
+      await small.close();
+    });
+
+    it("deletes nothing and answers RESOURCE_EXHAUSTED naming the limit when no optional_limit is given", async () => {
+      const failure = await rejection(small.client.deleteRelationships({ relationshipFilter: { resourceType: "document" } }));
+      expect(failure.code).toBe(status.RESOURCE_EXHAUSTED);
+      expect(failure.details).toContain("maxDeletesPerRequest");
+      expect(await readAll(small, { relationshipFilter: { resourceType: "document" } })).toHaveLength(5);
+    });
+
+    it("deletes up to the limit in one request", async () => {
+      const response = await small.client.deleteRelationships({ relationshipFilter: { resourceType: "document", optionalResourceId: "plan" } });
+      expect(Number(response.relationshipsDeletedCount)).toBe(1);
+    });
+
+    it("refuses an optional_limit above the limit with INVALID_ARGUMENT", async () => {
+      const failure = await rejection(small.client.deleteRelationships({ relationshipFilter: { resourceType: "document" }, optionalLimit: 4 }));
+      expect(failure.code).toBe(status.INVALID_ARGUMENT);
+      expect(failure.details).toContain("optional_limit");
+      expect(failure.details).toContain("maxDeletesPerRequest");
     });
   });
 

@@ -1,6 +1,6 @@
 import { status } from "@grpc/grpc-js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DRIVE_SCHEMA, rejection, startHarness, update } from "./harness.ts";
+import { DRIVE_SCHEMA, rejection, rel, startHarness, update } from "./harness.ts";
 import type { Harness } from "./harness.ts";
 
 describe("SchemaService over gRPC", () => {
@@ -64,5 +64,39 @@ describe("SchemaService over gRPC", () => {
     const withoutWildcard = DRIVE_SCHEMA.replace("relation viewer: user | user:* | group#member", "relation viewer: user | group#member");
     await h.client.writeSchema({ schema: withoutWildcard });
     expect((await h.client.readSchema()).schemaText).toBe(withoutWildcard);
+  });
+
+  describe("removing a caveated subject type", () => {
+    const BOTH = "caveat cv(x int) {\n  x == 1\n}\n\ndefinition user {}\n\ndefinition document {\n  relation viewer: user | user with cv\n}\n";
+    const PLAIN_ONLY = BOTH.replace("relation viewer: user | user with cv", "relation viewer: user");
+
+    it("accepts the change while only plain `user` relationships exist", async () => {
+      await h.client.writeSchema({ schema: BOTH });
+      await h.client.writeRelationships({ updates: [update("create", "document:readme#viewer@user:ann")] });
+      await h.client.writeSchema({ schema: PLAIN_ONLY });
+      expect((await h.client.readSchema()).schemaText).toBe(PLAIN_ONLY);
+    });
+
+    it("refuses the change with FAILED_PRECONDITION naming a relationship that carries the caveat", async () => {
+      await h.client.writeSchema({ schema: BOTH });
+      const caveated = { ...rel("document:readme#viewer@user:bob"), optionalCaveat: { caveatName: "cv", context: { fields: {} } } };
+      await h.client.writeRelationships({
+        updates: [update("create", "document:readme#viewer@user:ann"), { operation: "OPERATION_CREATE", relationship: caveated }],
+      });
+      const failure = await rejection(h.client.writeSchema({ schema: PLAIN_ONLY }));
+      expect(failure.code).toBe(status.FAILED_PRECONDITION);
+      expect(failure.details).toContain("document:readme#viewer@user:bob");
+      expect(failure.details).toContain("user with cv");
+      expect((await h.client.readSchema()).schemaText).toBe(BOTH);
+    });
+
+    it("accepts removing plain `user` while only relationships with the caveat exist", async () => {
+      await h.client.writeSchema({ schema: BOTH });
+      const caveated = { ...rel("document:readme#viewer@user:bob"), optionalCaveat: { caveatName: "cv", context: { fields: {} } } };
+      await h.client.writeRelationships({ updates: [{ operation: "OPERATION_CREATE", relationship: caveated }] });
+      const caveatOnly = BOTH.replace("relation viewer: user | user with cv", "relation viewer: user with cv");
+      await h.client.writeSchema({ schema: caveatOnly });
+      expect((await h.client.readSchema()).schemaText).toBe(caveatOnly);
+    });
   });
 });

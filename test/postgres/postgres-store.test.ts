@@ -143,6 +143,37 @@ describe.skipIf(database === undefined)("PostgresStore on a Postgres server", ()
     expect((result?.at ?? Number.POSITIVE_INFINITY) - committedAt).toBeLessThan(2_000);
   });
 
+  it("reconnects its LISTEN connection after the backend is killed, and a later change still arrives within moments", async () => {
+    const schema = db.newSchema();
+    // A poll interval far beyond the assertion: only the reconnected LISTEN can deliver in time.
+    const watcher = await openStore({ schema, watchPollMs: 60_000 });
+    const writer = await openStore({ schema, migrate: false });
+    const listenerPids = async (): Promise<number[]> =>
+      (await db.runAdmin("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query = $1", [`LISTEN mandate_changes_${schema}`])).rows.map(
+        (row: { pid: number }) => row.pid,
+      );
+    const controller = new AbortController();
+    const received: Array<{ revision: number; at: number }> = [];
+    const watching = (async () => {
+      for await (const changeSet of watcher.watch(0, controller.signal)) received.push({ revision: changeSet.revision, at: performance.now() });
+    })();
+    await waitUntil(async () => (await listenerPids()).length === 1);
+    const [killed] = await listenerPids();
+    await db.runAdmin("SELECT pg_terminate_backend($1)", [killed]);
+    await waitUntil(async () => {
+      const pids = await listenerPids();
+      return pids.length === 1 && pids[0] !== killed;
+    });
+
+    const revision = await writer.write([{ operation: "touch", relationship: parseRelationship("document:a#viewer@user:ann") }]);
+    const committedAt = performance.now();
+    await waitUntil(async () => received.length > 0, 5_000);
+    controller.abort();
+    await watching;
+    expect(received.map((r) => r.revision)).toEqual([revision]);
+    expect((received[0]?.at ?? Number.POSITIVE_INFINITY) - committedAt).toBeLessThan(2_000);
+  });
+
   it("imports 100k relationships at one revision, and fails a whole import on one duplicate", async () => {
     const store = await openStore();
     const head = await store.write([{ operation: "touch", relationship: parseRelationship("document:existing#viewer@user:ann") }]);

@@ -20,7 +20,7 @@ describe("MemoryStore beyond the contract", () => {
     expect(Object.isFrozen(read?.caveat?.context)).toBe(true);
   });
 
-  it("sees a relationship expire between two reads at the same revision", async () => {
+  it("keeps a relationship visible to a reader after it expires, and hides it from a later snapshot", async () => {
     let clock = Date.parse("2030-01-01T00:00:00Z");
     const store = new MemoryStore({ now: () => clock });
     const expiresAt = new Date(clock + 30_000);
@@ -30,6 +30,7 @@ describe("MemoryStore beyond the contract", () => {
     const reader = store.snapshot(revision);
     expect(await reader.queryRelationships({})).toHaveLength(1);
     clock += 30_000;
-    expect(await reader.queryRelationships({})).toHaveLength(0);
+    expect(await reader.queryRelationships({})).toHaveLength(1);
+    expect(await store.snapshot(revision).queryRelationships({})).toHaveLength(0);
   });
 });

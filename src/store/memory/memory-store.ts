@@ -25,7 +25,8 @@ import { RelationshipHistory } from "./relationship-history.ts";
  * MemoryStore is a Store held in process memory: for tests, examples and single-process use.
  * It keeps every version of every relationship until `garbageCollect` removes old history, so
  * `snapshot` and `watch` accept any revision from oldestReadableRevision (0 until then) to the head. Reads see a relationship only while it is live
- * at the reader's revision and its `expiresAt` is later than the store's clock (`Date.now()` unless one is passed) at the time of the read.
+ * at the reader's revision and its `expiresAt` is later than the store's clock (`Date.now()` unless one is passed) as read once
+ * when the snapshot was taken, so that a reader never changes.
  *
  * Watch yields one ChangeSet per revision that changed at least one relationship: schema writes,
  * writes with no effect (deleting what is absent) and deleteByFilter matching nothing advance the
@@ -67,7 +68,8 @@ export class MemoryStore implements Store {
     validateRevision(revision, "revision");
     if (revision > this.#head) throw revisionNewerThanHead(revision, this.#head, "revision");
     if (revision < this.#oldest) throw revisionOlderThanHistory(revision, this.#oldest, "revision");
-    return new MemoryReader(revision, (filter, options) => this.#read(filter, options, revision));
+    const nowMs = this.#now();
+    return new MemoryReader(revision, (filter, options) => this.#read(filter, options, revision, nowMs));
   }
 
   write(updates: readonly RelationshipUpdate[], preconditions: readonly Precondition[] = [], options: WriteOptions = {}): Promise<Revision> {
@@ -219,11 +221,11 @@ export class MemoryStore implements Store {
     this.#wakeWatchers();
   }
 
-  #read(filter: RelationshipFilter, options: QueryOptions, revision: Revision): Relationship[] {
+  #read(filter: RelationshipFilter, options: QueryOptions, revision: Revision, nowMs: number): Relationship[] {
     this.#assertOpen();
     validateRelationshipFilter(filter, "filter");
     validateQueryOptions(options);
-    return this.#history.query({ filter, revision, nowMs: this.#now(), after: options.after, limit: options.limit });
+    return this.#history.query({ filter, revision, nowMs, after: options.after, limit: options.limit });
   }
 
   #checkSchemaRevision(expected: Revision | undefined): void {

@@ -74,6 +74,19 @@ describe("PostgresStore on PGlite in a data folder", () => {
     await reopened.close();
   });
 
+  it("keeps a relationship visible to a reader after it expires, and hides it from a later snapshot", async () => {
+    let clock = Date.parse("2030-01-01T00:00:00Z");
+    const store = await PostgresStore.embedded(undefined, { now: () => clock });
+    const expiresAt = new Date(clock + 30_000);
+    const revision = await store.write([{ operation: "touch", relationship: { ...parseRelationship("document:a#viewer@user:ann"), expiresAt } }]);
+    const reader = store.snapshot(revision);
+    expect(await reader.queryRelationships({})).toHaveLength(1);
+    clock += 30_000;
+    expect(await reader.queryRelationships({})).toHaveLength(1);
+    expect(await store.snapshot(revision).queryRelationships({})).toHaveLength(0);
+    await store.close();
+  });
+
   it("migrates a folder once: a second migrate applies nothing", async () => {
     const folder = await tempFolder();
     expect(await migrate({ dataDir: folder })).toEqual(["0001_initial"]);
