@@ -5,6 +5,7 @@ import type { RelationshipReader } from "../store/index.ts";
 import type { ExpandTree } from "./engine-types.ts";
 import { DepthExceededError, ExpandLimitExceededError, RequestAbortedError } from "./errors.ts";
 import { hasRelationOrPermission } from "./has-relation-or-permission.ts";
+import { exclusionChain } from "./exclusion-chain.ts";
 
 /** ExpandOptions bound one expansion. */
 export interface ExpandOptions {
@@ -130,16 +131,10 @@ class Expander {
         return this.#built({ kind: expression.kind, resource, relation: name, children: children.map((child) => child.tree) }, children);
       }
       case "exclusion": {
-        // A left-nested chain `a - b - c` is built in a loop, not recursively, so that a long
-        // chain cannot overflow the stack; the tree keeps SpiceDB's nesting.
-        const subtracts: PermissionExpression[] = [];
-        let base: PermissionExpression = expression;
-        while (base.kind === "exclusion") {
-          subtracts.push(base.subtract);
-          base = base.base;
-        }
+        // The tree keeps SpiceDB's nesting: ((a - b) - c).
+        const { base, subtracts } = exclusionChain(expression);
         let expanded = await this.#expandExpression(resource, name, base, depth, path);
-        for (const subtract of subtracts.reverse()) {
+        for (const subtract of subtracts) {
           const subtracted = await this.#expandExpression(resource, name, subtract, depth, path);
           expanded = this.#built({ kind: "exclusion", resource, relation: name, children: [expanded.tree, subtracted.tree] }, [expanded, subtracted]);
         }

@@ -10,6 +10,7 @@ import { DepthExceededError } from "./errors.ts";
 import { hasRelationOrPermission } from "./has-relation-or-permission.ts";
 import { ALLOWED, DENIED, intersectionOf, unionOf } from "./membership.ts";
 import type { Membership } from "./membership.ts";
+import { exclusionChain } from "./exclusion-chain.ts";
 import { exclusion, intersection, union } from "./set-operations.ts";
 import type { Reduction, Step, StepHandler } from "./set-operations.ts";
 
@@ -143,17 +144,10 @@ export class LocalDispatcher implements Dispatcher {
       case "intersection":
         return this.#reduced(node, "intersection", await intersection(expression.children.map((child) => () => this.#checkExpression(node, child))));
       case "exclusion": {
-        // A left-nested chain `a - b - c` is walked in a loop, not recursively (a long chain must
-        // not overflow the stack); subtracted sides are marked for the memo (cutThroughExclusion).
-        const subtracts: PermissionExpression[] = [];
-        let base: PermissionExpression = expression;
-        while (base.kind === "exclusion") {
-          subtracts.push(base.subtract);
-          base = base.base;
-        }
-        const baseExpression = base;
-        const subtractHandlers = subtracts.reverse().map((subtract) => () => node.subtracting(() => this.#checkExpression(node, subtract)));
-        return this.#reduced(node, "exclusion", await exclusion(() => this.#checkExpression(node, baseExpression), subtractHandlers));
+        // Subtracted sides are marked for the memo (cutThroughExclusion): they are not monotone.
+        const { base, subtracts } = exclusionChain(expression);
+        const subtractHandlers = subtracts.map((subtract) => () => node.subtracting(() => this.#checkExpression(node, subtract)));
+        return this.#reduced(node, "exclusion", await exclusion(() => this.#checkExpression(node, base), subtractHandlers));
       }
       case "computed":
         return node.dispatch(request.resource, expression.name, false);
