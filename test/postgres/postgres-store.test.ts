@@ -198,6 +198,52 @@ describe.skipIf(database === undefined)("PostgresStore on a Postgres server", ()
     expect(await store.snapshot(result.revision).queryRelationships({ resourceIdPrefix: "fresh" })).toEqual([]);
   });
 
+  it("imports ids of every allowed character, caveat contexts full of CSV and JSON specials, and expiries, and reads them back unchanged", async () => {
+    const store = await openStore();
+    const result = await store.importRelationships(batchesOf(AWKWARD.slice(0, 2), AWKWARD.slice(2)));
+    expect(result.imported).toBe(AWKWARD.length);
+    const read = await store.snapshot(result.revision).queryRelationships({});
+    expect(sortByKey(read)).toEqual(sortByKey(AWKWARD));
+  });
+
+  it("fails an import that gives a relationship twice, naming the first repeat in input order, and leaves the store as it was", async () => {
+    const store = await openStore();
+    const head = await store.write([{ operation: "touch", relationship: parseRelationship("folder:root#viewer@user:ann") }]);
+    const input = ["document:a#viewer@user:ann", "document:b#viewer@user:ann", "document:c#viewer@user:ann", "document:b#viewer@user:ann", "document:a#viewer@user:ann"];
+    const failed = store.importRelationships(batchesOf(input.slice(0, 2), input.slice(2)));
+    await expect(failed).rejects.toBeInstanceOf(AlreadyExistsError);
+    await expect(failed).rejects.toThrow("relationships: cannot import document:b#viewer@user:ann: it is already live or appears twice in the input; nothing was imported");
+    expect(await store.headRevision()).toBe(head);
+    expect((await store.snapshot(head).queryRelationships({})).map(formatRelationship)).toEqual(["folder:root#viewer@user:ann"]);
+  });
+
+  it("fails an import of an already live relationship, writing nothing, and a corrected import then succeeds on the same connection", async () => {
+    const store = await openStore({ poolSize: 1 });
+    const head = await store.write([{ operation: "touch", relationship: parseRelationship("document:d15000#viewer@user:u15000") }]);
+    const failed = store.importRelationships(generated(20_000, 5_000));
+    await expect(failed).rejects.toBeInstanceOf(AlreadyExistsError);
+    await expect(failed).rejects.toThrow(/cannot import document:d15000#viewer@user:u15000:/);
+    expect(await store.headRevision()).toBe(head);
+    expect(await store.snapshot(head).queryRelationships({ resourceType: "document" })).toHaveLength(1);
+
+    // The COPY that failed left its connection (the pool's only one) ready for the next import.
+    const result = await store.importRelationships(generated(10_000, 5_000));
+    expect(result).toEqual({ revision: head + 1, imported: 10_000 });
+  });
+
+  it("rolls back an import whose source fails in the middle, with the source's error, and keeps the connection usable", async () => {
+    const store = await openStore({ poolSize: 1 });
+    const head = await store.headRevision();
+    async function* failing(): AsyncIterable<Relationship[]> {
+      yield* generated(10_000, 5_000);
+      throw new Error("the source broke");
+    }
+    await expect(store.importRelationships(failing())).rejects.toThrow("the source broke");
+    expect(await store.headRevision()).toBe(head);
+    expect(await store.snapshot(head).queryRelationships({})).toEqual([]);
+    expect(await store.importRelationships(generated(3, 2))).toEqual({ revision: head + 1, imported: 3 });
+  });
+
   it("collects history in the background with startGarbageCollection", async () => {
     const store = await openStore();
     const written = await store.write([{ operation: "touch", relationship: parseRelationship("document:a#viewer@user:ann") }]);
@@ -215,6 +261,48 @@ describe.skipIf(database === undefined)("PostgresStore on a Postgres server", ()
     await expect(PostgresStore.connect("postgres://postgres@127.0.0.1:1/none")).rejects.toBeInstanceOf(StoreUnavailableError);
   });
 });
+
+// Relationships whose every text field tests the COPY encoding: ids with each character an id may
+// hold, and caveat contexts with quotes, commas, backslashes, line breaks, tabs, "\\." and "\\N"
+// (COPY's end-of-data and NULL markers), and characters outside ASCII.
+const AWKWARD: Relationship[] = [
+  { resource: { type: "document", id: "a|b=c+d/e-f_g" }, relation: "viewer", subject: { type: "user", id: "ABC-xyz_09|=+/" } },
+  { resource: { type: "ns/document", id: "-" }, relation: "viewer", subject: { type: "ns/group", id: "=", relation: "member" } },
+  {
+    resource: { type: "document", id: "ctx" },
+    relation: "viewer",
+    subject: { type: "user", id: "+" },
+    caveat: {
+      name: "ns/on_weekdays",
+      context: {
+        quote: 'say "hi", then ""leave""',
+        comma: "a,b,,c",
+        backslash: "C:\\dir\\ and \\N and \\.",
+        lines: "one\ntwo\r\nthree\n\\.\n",
+        tab: "a\tb",
+        unicode: "żółć 日本 😀 \u00e9",
+        nested: { list: [1, 2.5, -3, null, true, "x,y"], empty: {} },
+      },
+    },
+  },
+  { resource: { type: "document", id: "empty_ctx" }, relation: "viewer", subject: { type: "user", id: "_" }, caveat: { name: "c", context: {} } },
+  { resource: { type: "document", id: "expiring" }, relation: "viewer", subject: { type: "user", id: "/" }, expiresAt: new Date("2999-12-31T23:59:59.123Z") },
+  {
+    resource: { type: "document", id: "both" },
+    relation: "viewer",
+    subject: { type: "user", id: "|" },
+    caveat: { name: "c", context: { k: "\"" } },
+    expiresAt: new Date("2100-01-02T03:04:05.006Z"),
+  },
+];
+
+function sortByKey(relationships: readonly Relationship[]): Relationship[] {
+  return [...relationships].sort((a, b) => (formatRelationship(a) < formatRelationship(b) ? -1 : 1));
+}
+
+async function* batchesOf(...batches: Array<readonly (Relationship | string)[]>): AsyncIterable<Relationship[]> {
+  for (const batch of batches) yield batch.map((item) => (typeof item === "string" ? parseRelationship(item) : item));
+}
 
 async function* generated(count: number, batchSize: number, prefix = "d"): AsyncIterable<Relationship[]> {
   for (let start = 0; start < count; start += batchSize) {

@@ -1,6 +1,9 @@
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import pg from "pg";
+import { from as copyFromStdin } from "pg-copy-streams";
 import { BugError } from "../../tuple/index.ts";
-import type { SqlClient, SqlQueryable, SqlResult, SqlRow } from "./sql-client.ts";
+import type { SqlClient, SqlResult, SqlRow, SqlTransaction } from "./sql-client.ts";
 
 // How long a LISTEN connection waits before reconnecting after it was lost, doubling up to the max.
 const RECONNECT_MIN_MS = 100;
@@ -22,7 +25,7 @@ export function pgSqlClient(config: pg.PoolConfig): SqlClient {
       return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length };
     },
 
-    async transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
+    async transaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       let broken: Error | undefined;
       // A checked-out connection that dies emits "error" on the client; remember it, so that the
@@ -37,6 +40,13 @@ export function pgSqlClient(config: pg.PoolConfig): SqlClient {
           async query<R extends SqlRow>(text: string, params: readonly unknown[] = []): Promise<SqlResult<R>> {
             const queried = await client.query<R>(text, params as unknown[]);
             return { rows: queried.rows, rowCount: queried.rowCount ?? queried.rows.length };
+          },
+          async copyFrom(target: string, csv: AsyncIterable<string>): Promise<number> {
+            // The stream takes each string as `csv` yields it, waiting while the socket is full;
+            // a failing source aborts the COPY (CopyFail), and the transaction then rolls back.
+            const copy = client.query(copyFromStdin(`COPY ${target} FROM STDIN WITH (FORMAT csv)`));
+            await pipeline(Readable.from(csv), copy);
+            return copy.rowCount;
           },
         });
         await client.query("COMMIT");

@@ -1,7 +1,7 @@
 import { PGlite } from "@electric-sql/pglite";
 import type { PGliteInterface } from "@electric-sql/pglite";
 import { assertChannel } from "./pg-sql-client.ts";
-import type { SqlClient, SqlQueryable, SqlResult, SqlRow } from "./sql-client.ts";
+import type { SqlClient, SqlResult, SqlRow, SqlTransaction } from "./sql-client.ts";
 
 /**
  * pgliteSqlClient is a SqlClient over embedded PGlite: Postgres compiled to WebAssembly, in this
@@ -25,9 +25,18 @@ export function pgliteSqlClientOf(db: PGliteInterface): SqlClient {
   return {
     query: <R extends SqlRow>(text: string, params: readonly unknown[] = []) => run<R>(db, text, params),
 
-    transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
+    transaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T> {
       return db.transaction((tx) =>
-        fn({ query: <R extends SqlRow>(text: string, params: readonly unknown[] = []) => run<R>(tx, text, params) }),
+        fn({
+          query: <R extends SqlRow>(text: string, params: readonly unknown[] = []) => run<R>(tx, text, params),
+          async copyFrom(target: string, csv: AsyncIterable<string>): Promise<number> {
+            // PGlite reads COPY data from a Blob, not a stream: gather this call's strings into one.
+            const parts: string[] = [];
+            for await (const part of csv) parts.push(part);
+            const result = await tx.query(`COPY ${target} FROM '/dev/blob' WITH (FORMAT csv)`, [], { blob: new Blob(parts) });
+            return result.affectedRows ?? 0;
+          },
+        }),
       );
     },
 

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { afterAll, describe, expect, it } from "vitest";
 import { formatRelationship, parseRelationship } from "../../tuple/index.ts";
+import type { Relationship } from "../../tuple/index.ts";
 import { runStoreConformance } from "../store.conformance.ts";
 import { migrate } from "./migrate.ts";
 import { applyMigrations } from "./migrations.ts";
@@ -87,6 +88,28 @@ describe("PostgresStore on PGlite in a data folder", () => {
     await store.close();
   });
 
+  it("imports through COPY awkward ids, caveat contexts and expiries unchanged, and names the first repeat of a duplicate", async () => {
+    const store = await PostgresStore.embedded(undefined);
+    const awkward: Relationship[] = [
+      { resource: { type: "ns/document", id: "a|b=c+d/e-f_g" }, relation: "viewer", subject: { type: "group", id: "-", relation: "member" } },
+      {
+        resource: { type: "document", id: "=" },
+        relation: "viewer",
+        subject: { type: "user", id: "+/" },
+        caveat: { name: "ns/c", context: { text: 'a "quoted", \\N \\. back\\slash\nline\ttab żółć 😀', list: [1, null, "x,y"] } },
+        expiresAt: new Date("2999-01-02T03:04:05.678Z"),
+      },
+    ];
+    const result = await store.importRelationships(batches(awkward.slice(0, 1), awkward.slice(1)));
+    expect(await store.snapshot(result.revision).queryRelationships({ resourceType: "ns/document" })).toEqual([awkward[0]]);
+    expect(await store.snapshot(result.revision).queryRelationships({ resourceType: "document" })).toEqual([awkward[1]]);
+
+    const repeated = ["document:x#viewer@user:a", "document:y#viewer@user:a", "document:y#viewer@user:a", "document:x#viewer@user:a"].map((line) => parseRelationship(line));
+    await expect(store.importRelationships(batches(repeated.slice(0, 3), repeated.slice(3)))).rejects.toThrow(/cannot import document:y#viewer@user:a:/);
+    expect(await store.headRevision()).toBe(result.revision);
+    await store.close();
+  });
+
   it("migrates a folder once: a second migrate applies nothing", async () => {
     const folder = await tempFolder();
     expect(await migrate({ dataDir: folder })).toEqual(["0001_initial"]);
@@ -96,3 +119,7 @@ describe("PostgresStore on PGlite in a data folder", () => {
     await store.close();
   });
 });
+
+async function* batches(...lists: Relationship[][]): AsyncIterable<Relationship[]> {
+  yield* lists;
+}

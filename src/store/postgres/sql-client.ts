@@ -12,6 +12,18 @@ export interface SqlQueryable {
   query<R extends SqlRow = SqlRow>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>>;
 }
 
+/** SqlTransaction is the handle of one open transaction: its statements, and bulk loads by COPY. */
+export interface SqlTransaction extends SqlQueryable {
+  /**
+   * copyFrom loads CSV rows into `target` (a table name and its column list, e.g. `t (a, b)`)
+   * with `COPY ... FROM ... WITH (FORMAT csv)`, and resolves to the number of rows loaded. `csv`
+   * is the data, cut anywhere into strings; drivers that can stream send each string as it
+   * arrives (node-postgres), others gather one call's strings first (PGlite), so a caller that
+   * must bound memory makes one call per batch. `target` is spliced into SQL: never user input.
+   */
+  copyFrom(target: string, csv: AsyncIterable<string>): Promise<number>;
+}
+
 /**
  * SqlClient is the little that PostgresStore needs from a Postgres driver, so that the same SQL
  * runs on node-postgres and on PGlite. Drivers differ in how they return bigint (string or
@@ -22,7 +34,7 @@ export interface SqlClient extends SqlQueryable {
    * transaction runs `fn` inside BEGIN ... COMMIT on one connection and commits if it resolves;
    * if it throws, rolls back and rethrows. Statements of the transaction go through `tx` only.
    */
-  transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T>;
 
   /**
    * listen calls `onNotify` for every NOTIFY on `channel` (a lower-case identifier) from any
