@@ -1,0 +1,22 @@
+// Package bench/workloads: the seeded benchmark workloads W1–W4 and their registry.
+import { agentsWorkload } from "./agents.ts";
+import { driveWorkload } from "./drive.ts";
+import { nestedGroupsWorkload } from "./nested-groups.ts";
+import { rbacWorkload } from "./rbac.ts";
+import type { Workload, WorkloadSize } from "./workload.ts";
+
+export { Prng, WORKLOAD_SIZES, SIZE_FACTOR } from "./workload.ts";
+export type { Workload, WorkloadSize, BenchCheck, BenchAnswer } from "./workload.ts";
+export { rbacWorkload, nestedGroupsWorkload, driveWorkload, agentsWorkload };
+
+/** WORKLOADS maps each workload's command-line name (and its W-number) to its generator. */
+export const WORKLOADS: Readonly<Record<string, (size: WorkloadSize) => Workload>> = {
+  rbac: rbacWorkload,
+  w1: rbacWorkload,
+  "nested-groups": nestedGroupsWorkload,
+  w2: nestedGroupsWorkload,
+  drive: driveWorkload,
+  w3: driveWorkload,
+  agents: agentsWorkload,
+  w4: agentsWorkload,
+};
