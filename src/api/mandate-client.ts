@@ -170,6 +170,10 @@ async function clientStream<Response>(
       else resolve(message as Response);
     });
   });
+  // The server may fail the call while the input is still being read: mark the rejection as
+  // handled now (the caller still receives it from the returned promise) so that it never
+  // surfaces as an unhandled rejection in between.
+  response.catch(() => undefined);
   const writer = stream as grpc.ClientWritableStream<unknown>;
   let sent = 0;
   try {
@@ -192,7 +196,6 @@ async function clientStream<Response>(
   } catch (error) {
     // The input failed (e.g. a malformed line): cancel, so that the server commits nothing.
     writer.cancel();
-    response.catch(() => undefined);
     throw error;
   }
   if (!settled) writer.end();

@@ -272,13 +272,16 @@ export class MandateCommands {
    * importRelationships creates every relationship of `batches` at one new revision, atomically:
    * each is validated against the current schema as a write is (the error names
    * `message[B].relationships[I]`), and any failure, including one already live or one given twice,
-   * writes nothing. `onProgress` hears the running count.
+   * writes nothing. `onProgress` hears the running count. A schema change committed meanwhile
+   * fails the import with AbortedError (the stream is consumed, so it cannot be retried here), and
+   * so does an aborted `signal` (the client went away).
    */
   async importRelationships(
     batches: AsyncIterable<readonly Relationship[]>,
     onProgress?: (imported: number) => void,
+    signal?: AbortSignal,
   ): Promise<{ revision: Revision; imported: number }> {
-    const { schema } = await this.#currentSchema();
+    const { schema, revision: schemaRevision } = await this.#currentSchema();
     async function* validated(): AsyncGenerator<readonly Relationship[]> {
       let index = 0;
       for await (const batch of batches) {
@@ -287,7 +290,7 @@ export class MandateCommands {
         yield batch;
       }
     }
-    return this.#store.importRelationships(validated(), { onProgress });
+    return this.#store.importRelationships(validated(), { onProgress, schemaRevision, signal });
   }
 
   /**

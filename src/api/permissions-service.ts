@@ -155,7 +155,7 @@ export function permissionsServiceHandlers(commands: MandateCommands, limits: Ap
     ImportBulkRelationships: clientStreamHandler(
       "ImportBulkRelationships",
       logger,
-      async (messages: AsyncIterable<WireImportBulkRelationshipsRequest>): Promise<WireImportBulkRelationshipsResponse> => {
+      async (messages: AsyncIterable<WireImportBulkRelationshipsRequest>, _log, signal): Promise<WireImportBulkRelationshipsResponse> => {
         async function* batches(): AsyncGenerator<readonly Relationship[]> {
           let index = 0;
           for await (const message of messages) {
@@ -165,7 +165,7 @@ export function permissionsServiceHandlers(commands: MandateCommands, limits: Ap
             index++;
           }
         }
-        const { revision, imported } = await commands.importRelationships(batches());
+        const { revision, imported } = await commands.importRelationships(batches(), undefined, signal);
         return { numLoaded: imported, writtenAt: { token: await commands.tokenFor(revision) } };
       },
     ),

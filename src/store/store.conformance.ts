@@ -680,6 +680,27 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
         await store.importRelationships(batchesOf(["document:a#viewer@user:ann"]));
         expect(await readHead(store)).toEqual(["document:a#viewer@user:ann"]);
       });
+
+      it("aborts an import checked against an older schema, writing nothing", async () => {
+        const schemaRevision = await store.writeSchema("definition user {}", async () => {});
+        const newer = await store.writeSchema("definition user {}\ndefinition document {}", async () => {});
+        const result = store.importRelationships(batchesOf(["document:a#viewer@user:ann"]), { schemaRevision });
+        await expectRejects(result, AbortedError, "schemaRevision", /schemaRevision/);
+        expect(await store.headRevision()).toBe(newer);
+        expect(await readHead(store)).toEqual([]);
+      });
+
+      it("commits nothing of an import whose signal aborted before it finished", async () => {
+        const head = await store.headRevision();
+        const controller = new AbortController();
+        async function* abandoned(): AsyncGenerator<readonly Relationship[]> {
+          yield* batchesOf(["document:a#viewer@user:ann"]);
+          controller.abort();
+        }
+        await expect(store.importRelationships(abandoned(), { signal: controller.signal })).rejects.toBeInstanceOf(AbortedError);
+        expect(await store.headRevision()).toBe(head);
+        expect(await readHead(store)).toEqual([]);
+      });
     });
 
     describe("garbageCollect", () => {

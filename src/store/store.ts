@@ -90,9 +90,15 @@ export interface ChangeSet {
   readonly changes: readonly Change[];
 }
 
-/** ImportOptions: `onProgress` is called after each batch with the number imported so far. */
+/**
+ * ImportOptions: `onProgress` is called after each batch with the number imported so far;
+ * `schemaRevision` guards against a concurrent schema change as in WriteOptions (AbortedError,
+ * nothing written); an aborted `signal` (the client went away) fails the import before it commits.
+ */
 export interface ImportOptions {
   readonly onProgress?: ((imported: number) => void) | undefined;
+  readonly schemaRevision?: Revision | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** ImportResult is the revision an import committed at, and how many relationships it created. */

@@ -73,6 +73,28 @@ describe.each(storeKinds())("bulk import and export over gRPC (%s store)", (_kin
     expect(messages.flatMap((m) => text(m.relationships))).toEqual(["document:existing#viewer@user:ann"]);
   });
 
+  it.each([
+    ["fails mid-stream", async function* () {
+      yield* batchesOf(DOCS.slice(0, 5), 5);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      throw new Error("a malformed line");
+    }, undefined],
+    ["lets its deadline pass mid-stream", async function* () {
+      yield* batchesOf(DOCS.slice(0, 5), 5);
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      yield* batchesOf(DOCS.slice(5, 10), 5);
+    }, 500],
+  ] as const)("commits nothing of an import whose client %s", async (_what, batches, deadlineMs) => {
+    const before = await h.store.headRevision();
+    const options = deadlineMs === undefined ? undefined : { deadline: new Date(Date.now() + deadlineMs) };
+    await expect(h.client.importBulkRelationships(batches(), options)).rejects.toThrow();
+    // Give the server the time an abandoned import would need to commit, then look.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await h.store.headRevision()).toBe(before);
+    const messages = await exportAll({ consistency: { fullyConsistent: true } });
+    expect(messages.flatMap((m) => text(m.relationships))).toEqual([]);
+  });
+
   it.each<[string, () => Promise<string>, number, string]>([
     ["garbage", async () => "garbage", status.INVALID_ARGUMENT, "optional_cursor"],
     [

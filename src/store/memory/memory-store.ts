@@ -185,6 +185,8 @@ export class MemoryStore implements Store {
     }
     return this.#writeLock.run(() => {
       this.#assertOpen();
+      this.#checkSchemaRevision(options.schemaRevision);
+      abortIfSignalled(options.signal);
       const nowMs = this.#now();
       const seen = new Set<string>();
       for (const relationship of relationships) {
@@ -326,4 +328,9 @@ function firstAfter(log: readonly ChangeSet[], revision: Revision): number {
     else high = mid;
   }
   return low;
+}
+
+// An import whose client went away must not commit what it had received so far.
+function abortIfSignalled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AbortedError("import: the client went away before the import finished; nothing was written");
 }

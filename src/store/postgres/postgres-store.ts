@@ -314,6 +314,7 @@ export class PostgresStore implements Store {
   async importRelationships(batches: AsyncIterable<readonly Relationship[]>, options: ImportOptions = {}): Promise<ImportResult> {
     this.#assertOpen();
     const result = await this.#writeTransaction(async (tx, revision) => {
+      await checkSchemaRevision(tx, options.schemaRevision);
       const now = new Date(this.#now());
       // An expired version still holds its key's "live" slot; only if some exist anywhere does
       // each batch pay for ending them first, as create does.
@@ -341,6 +342,10 @@ export class PostgresStore implements Store {
         }
         imported += batch.length;
         options.onProgress?.(imported);
+      }
+      // The client may have gone away after its last batch: then nothing it sent is committed.
+      if (options.signal?.aborted) {
+        throw new AbortedError("import: the client went away before the import finished; nothing was written");
       }
       return { revision, imported };
     });
