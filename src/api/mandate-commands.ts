@@ -247,8 +247,9 @@ export class MandateCommands {
   /**
    * watch yields the change sets committed after `start` (a verified token; undefined: after the
    * head now, i.e. only new changes), in revision order, until `signal` aborts. With
-   * `resourceTypes` non-empty, only changes to those resource types are kept, and a change set left
-   * empty is skipped (resuming from the last set received then neither repeats nor misses a change).
+   * `resourceTypes` non-empty, only changes to those resource types are kept; a change set left
+   * empty is still yielded, without changes, so that the watcher's resume point keeps moving (a
+   * watcher of rarely changing types would otherwise fall behind the GC window while missing nothing).
    */
   async *watch(start: DecodedZedToken | undefined, resourceTypes: ReadonlySet<string>, signal: AbortSignal): AsyncGenerator<ChangeSet> {
     let after: Revision;
@@ -264,7 +265,7 @@ export class MandateCommands {
         continue;
       }
       const changes = changeSet.changes.filter((change) => resourceTypes.has(change.relationship.resource.type));
-      if (changes.length > 0) yield { revision: changeSet.revision, changes };
+      yield { revision: changeSet.revision, changes };
     }
   }
 

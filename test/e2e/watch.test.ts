@@ -92,10 +92,13 @@ describe.each(storeKinds())("Watch over gRPC (%s store)", (_kind, openStore) => 
     expect(seen).toEqual(Array.from({ length: next }, (_, i) => `+document:d${i}#viewer@user:ann`));
   });
 
-  it("keeps only the resource types asked for", async () => {
+  it("keeps only the resource types asked for, and still moves the resume point past the rest", async () => {
     const reader = watch({ optionalStartCursor: { token: schemaToken }, optionalObjectTypes: ["folder"] });
-    await write(update("touch", "document:a#viewer@user:ann"));
+    const documentOnly = await write(update("touch", "document:a#viewer@user:ann"));
     const both = await write(update("touch", "document:b#viewer@user:ann"), update("touch", "folder:f#viewer@user:ann"));
+    const progress = await reader.next();
+    expect(describeChanges(progress)).toEqual([]);
+    expect(progress.changesThrough?.token).toBe(documentOnly);
     const message = await reader.next();
     expect(describeChanges(message)).toEqual(["+folder:f#viewer@user:ann"]);
     expect(message.changesThrough?.token).toBe(both);
