@@ -16,7 +16,7 @@ const text = (relationships: readonly WireRelationship[] | null | undefined) =>
 
 const DOCS = Array.from({ length: 2500 }, (_, i) => `document:doc${String(i).padStart(5, "0")}#viewer@user:u${i % 7}`);
 
-describe.each(storeKinds())("bulk import and export over gRPC (%s store)", (_kind, openStore) => {
+describe.each(await storeKinds())("bulk import and export over gRPC (%s store)", (_kind, openStore) => {
   let h: Harness;
   beforeEach(async () => {
     h = await startHarness({ store: openStore });

@@ -12,7 +12,7 @@ const ANN_VIEWS_README: WireCheckPermissionRequest = {
   subject: { object: { objectType: "user", objectId: "ann" } },
 };
 
-describe.each(storeKinds())("consistency over gRPC (%s store)", (_kind, openStore) => {
+describe.each(await storeKinds())("consistency over gRPC (%s store)", (_kind, openStore) => {
   let h: Harness;
   let grantedAt: string;
   let revokedAt: string;

@@ -28,7 +28,7 @@ class WatchReader {
 const describeChanges = (message: WireWatchResponse) =>
   (message.updates ?? []).map((u) => `${u.operation === "OPERATION_DELETE" ? "-" : "+"}${formatRelationship(relationshipFromWire(u.relationship, "relationship"))}`);
 
-describe.each(storeKinds())("Watch over gRPC (%s store)", (_kind, openStore) => {
+describe.each(await storeKinds())("Watch over gRPC (%s store)", (_kind, openStore) => {
   let h: Harness;
   let schemaToken: string;
   beforeEach(async () => {

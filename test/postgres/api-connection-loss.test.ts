@@ -1,5 +1,4 @@
 import { status } from "@grpc/grpc-js";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pino } from "pino";
 import { MandateServer, callErrorOf, createMandateClient } from "../../src/api/index.ts";
@@ -7,23 +6,21 @@ import type { MandateClient } from "../../src/api/index.ts";
 import { Engine } from "../../src/engine/index.ts";
 import { PostgresStore } from "../../src/store/index.ts";
 import { DRIVE_SCHEMA, update } from "../e2e/harness.ts";
-import { createApiTestDatabase, postgresAvailability } from "./api-test-database.ts";
-import type { ApiTestDatabase } from "./api-test-database.ts";
+import { postgresTestDatabase } from "./postgres-test-database.ts";
 
 // The server's Postgres connections are killed (as by a Postgres restart or a failover) while
 // clients keep calling: calls fail with a retryable status, never INTERNAL, the server does not
 // crash, and it serves again by itself once connections can be made.
 
-const availability = postgresAvailability();
+const database = await postgresTestDatabase();
 
-describe.runIf(availability.run)("the API when its Postgres connections are killed", () => {
-  let database: ApiTestDatabase;
+describe.skipIf(database === undefined)("the API when its Postgres connections are killed", () => {
+  const db = database as NonNullable<typeof database>;
   let store: PostgresStore;
   let server: MandateServer;
   let client: MandateClient;
   beforeAll(async () => {
-    database = await createApiTestDatabase(availability.adminUrl);
-    store = await PostgresStore.connect(database.url, { poolSize: 4 });
+    store = await PostgresStore.connect(db.url, { poolSize: 4 });
     server = new MandateServer({ store, engine: new Engine({ maxDepth: 50 }), logger: pino({ level: "silent" }) });
     client = createMandateClient(`127.0.0.1:${await server.listen("127.0.0.1", 0)}`);
     await client.writeSchema({ schema: DRIVE_SCHEMA });
@@ -32,19 +29,12 @@ describe.runIf(availability.run)("the API when its Postgres connections are kill
     client?.close();
     await server?.shutdown(100);
     await store?.close();
-    await database?.drop();
+    await db.drop();
   });
 
-  const killConnections = async () => {
-    const admin = new pg.Client({ connectionString: availability.adminUrl });
-    await admin.connect();
-    try {
-      const name = new URL(database.url).pathname.slice(1);
-      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [name]);
-    } finally {
-      await admin.end();
-    }
-  };
+  // Every backend of the test database but the one asking (the helper's admin pool survives it).
+  const killConnections = () =>
+    db.runAdmin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
 
   it("answers UNAVAILABLE or ABORTED meanwhile, never INTERNAL, and recovers by itself", async () => {
     const codes = new Map<string, number>();

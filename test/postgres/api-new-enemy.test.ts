@@ -5,13 +5,12 @@ import type { MandateClient, WireCheckPermissionRequest } from "../../src/api/in
 import { Engine } from "../../src/engine/index.ts";
 import { PostgresStore } from "../../src/store/index.ts";
 import { DRIVE_SCHEMA, update } from "../e2e/harness.ts";
-import { createApiTestDatabase, postgresAvailability } from "./api-test-database.ts";
-import type { ApiTestDatabase } from "./api-test-database.ts";
+import { postgresTestDatabase } from "./postgres-test-database.ts";
 
 // Two server instances, each with its own PostgresStore (its own pool), on ONE database: what
 // replicas behind a load balancer look like. Tokens from one must be honoured by the other.
 
-const availability = postgresAvailability();
+const database = await postgresTestDatabase();
 
 interface Replica {
   readonly client: MandateClient;
@@ -39,20 +38,19 @@ const ANN_VIEWS: WireCheckPermissionRequest = {
   subject: { object: { objectType: "user", objectId: "ann" } },
 };
 
-describe.runIf(availability.run)("two server instances on one Postgres database", () => {
-  let database: ApiTestDatabase;
+describe.skipIf(database === undefined)("two server instances on one Postgres database", () => {
+  const db = database as NonNullable<typeof database>;
   let a: Replica;
   let b: Replica;
   beforeAll(async () => {
-    database = await createApiTestDatabase(availability.adminUrl);
-    a = await startReplica(database.url);
-    b = await startReplica(database.url);
+    a = await startReplica(db.url);
+    b = await startReplica(db.url);
     await a.client.writeSchema({ schema: DRIVE_SCHEMA });
   }, 60_000);
   afterAll(async () => {
     await a?.close();
     await b?.close();
-    await database?.drop();
+    await db.drop();
   });
 
   it("never lets B answer from before a revocation made through A, given the revocation's token (50 rounds)", async () => {
@@ -114,7 +112,8 @@ describe.runIf(availability.run)("two server instances on one Postgres database"
   });
 
   it("refuses on B a token from a replica of another database", async () => {
-    const other = await createApiTestDatabase(availability.adminUrl);
+    const other = await postgresTestDatabase();
+    if (other === undefined) throw new Error("a second test database could not be created on the same server");
     const c = await startReplica(other.url);
     try {
       const foreign = (await c.client.writeSchema({ schema: DRIVE_SCHEMA })).writtenAt?.token ?? "";

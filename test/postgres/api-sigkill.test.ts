@@ -6,14 +6,13 @@ import { createMandateClient } from "../../src/api/index.ts";
 import type { MandateClient } from "../../src/api/index.ts";
 import { startServe } from "../cli/serve-process.ts";
 import { update } from "../e2e/harness.ts";
-import { createApiTestDatabase, postgresAvailability } from "./api-test-database.ts";
-import type { ApiTestDatabase } from "./api-test-database.ts";
+import { postgresTestDatabase } from "./postgres-test-database.ts";
 
 // `mandate serve` as a process is killed with SIGKILL right after it acknowledged a write, then
 // started again on the same data: the acknowledged write must be there (it was committed before
 // the acknowledgement, not merely buffered).
 
-const availability = postgresAvailability();
+const database = await postgresTestDatabase();
 
 async function withClient<T>(endpoint: string, body: (client: MandateClient) => Promise<T>): Promise<T> {
   const client = createMandateClient(endpoint);
@@ -75,17 +74,14 @@ describe("a server killed with SIGKILL right after acknowledging writes", () => 
     await killAfterAckedWritesThenRestart(["--datastore", "pglite", "--data", dataDir]);
   }, 120_000);
 
-  describe.runIf(availability.run)("on Postgres", () => {
-    let database: ApiTestDatabase;
-    beforeAll(async () => {
-      database = await createApiTestDatabase(availability.adminUrl);
-    });
+  describe.skipIf(database === undefined)("on Postgres", () => {
+    const db = database as NonNullable<typeof database>;
     afterAll(async () => {
-      await database?.drop();
+      await db.drop();
     });
 
     it("keeps them on Postgres", async () => {
-      await killAfterAckedWritesThenRestart(["--datastore", "postgres"], { DATABASE_URL: database.url });
+      await killAfterAckedWritesThenRestart(["--datastore", "postgres"], { DATABASE_URL: db.url });
     }, 120_000);
   });
 });
