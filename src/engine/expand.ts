@@ -1,10 +1,10 @@
 import { BugError, WILDCARD_ID, assertNever } from "../tuple/index.ts";
 import type { ObjectRef } from "../tuple/index.ts";
+import { findRelationOrPermission } from "../schema/index.ts";
 import type { PermissionExpression, Schema } from "../schema/index.ts";
 import type { RelationshipReader } from "../store/index.ts";
 import type { ExpandTree } from "./engine-types.ts";
 import { DepthExceededError, ExpandLimitExceededError, RequestAbortedError } from "./errors.ts";
-import { hasRelationOrPermission } from "./has-relation-or-permission.ts";
 import { exclusionChain } from "./exclusion-chain.ts";
 
 /** ExpandOptions bound one expansion. */
@@ -168,7 +168,7 @@ class Expander {
       if (subject.id === WILDCARD_ID || seen.has(objectKey)) continue;
       seen.add(objectKey);
       const object = { type: subject.type, id: subject.id };
-      if (hasRelationOrPermission(this.#schema, subject.type, target)) {
+      if (findRelationOrPermission(this.#schema, subject.type, target) !== undefined) {
         const child = await this.expandName(object, target, depth + 1, path);
         children.push({ ...child, depthRequired: child.depthRequired + 1 });
       } else if (mode === "all") {

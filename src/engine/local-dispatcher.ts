@@ -1,5 +1,6 @@
 import { BugError, WILDCARD_ID, assertNever } from "../tuple/index.ts";
 import type { ObjectRef, Relationship } from "../tuple/index.ts";
+import { findRelationOrPermission } from "../schema/index.ts";
 import type { Definition, PermissionExpression, Relation, Schema } from "../schema/index.ts";
 import type { RelationshipReader } from "../store/index.ts";
 import type { CaveatEvaluator } from "./caveat-evaluator.ts";
@@ -7,7 +8,6 @@ import { isOnPath, subproblemKey } from "./dispatcher.ts";
 import type { CheckPath, DispatchCheckRequest, DispatchCheckResult, Dispatcher } from "./dispatcher.ts";
 import type { CheckTrace } from "./engine-types.ts";
 import { DepthExceededError } from "./errors.ts";
-import { hasRelationOrPermission } from "./has-relation-or-permission.ts";
 import { ALLOWED, DENIED, intersectionOf, unionOf } from "./membership.ts";
 import type { Membership } from "./membership.ts";
 import { exclusionChain } from "./exclusion-chain.ts";
@@ -171,7 +171,7 @@ export class LocalDispatcher implements Dispatcher {
     for (const relationship of relationships) {
       // The schema forbids wildcards on the left of an arrow; a wildcard names no object to visit.
       if (relationship.subject.id === WILDCARD_ID) continue;
-      const hasTarget = hasRelationOrPermission(this.#options.schema, relationship.subject.type, target);
+      const hasTarget = findRelationOrPermission(this.#options.schema, relationship.subject.type, target) !== undefined;
       if (hasTarget) {
         handlers.push(() => this.#throughRelationship(node, relationship, relationship.subject, target));
       } else if (mode === "all") {

@@ -1,8 +1,8 @@
 import { FailedPreconditionError, InvalidArgumentError, WILDCARD_ID } from "../tuple/index.ts";
 import type { ObjectRef } from "../tuple/index.ts";
+import { findRelationOrPermission } from "../schema/index.ts";
 import type { Schema } from "../schema/index.ts";
 import type { CheckRequest } from "./engine-types.ts";
-import { hasRelationOrPermission } from "./has-relation-or-permission.ts";
 
 /**
  * validateCheckRequest rejects a check the schema cannot answer, before any data is read, as
@@ -24,7 +24,7 @@ export function validateCheckRequest(schema: Schema, request: CheckRequest): voi
       field: "subject.type",
     });
   }
-  if (subject.relation !== undefined && !hasRelationOrPermission(schema, subject.type, subject.relation)) {
+  if (subject.relation !== undefined && findRelationOrPermission(schema, subject.type, subject.relation) === undefined) {
     throw new FailedPreconditionError(
       `subject.relation: relation/permission \`${subject.relation}\` not found under definition \`${subject.type}\``,
       { field: "subject.relation" },
@@ -43,7 +43,7 @@ export function validateResourcePermission(schema: Schema, resource: ObjectRef, 
       field: "resource.type",
     });
   }
-  if (!hasRelationOrPermission(schema, resource.type, permission)) {
+  if (findRelationOrPermission(schema, resource.type, permission) === undefined) {
     throw new FailedPreconditionError(
       `permission: relation/permission \`${permission}\` not found under definition \`${resource.type}\``,
       { field: "permission" },
