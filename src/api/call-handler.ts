@@ -141,18 +141,7 @@ export function unaryHandler<Request, Response>(
 ): handleUnaryCall<Request, Response> {
   return (call: ServerUnaryCall<Request, Response>, callback: sendUnaryData<Response>) => {
     const { log } = startCall(call, method, logger);
-    const signal = cancellationOf(call);
-    handle(call.request, log, signal).then(
-      (response) => {
-        callback(null, response);
-      },
-      (error: unknown) => {
-        const failure = toGrpcStatus(error, log);
-        callback({ code: failure.code, details: failure.details });
-        // Messages may quote a relationship with its caveat context: keep them out of info logs.
-        log.debug({ details: failure.details }, "call failed");
-      },
-    );
+    answer(handle(call.request, log, cancellationOf(call)), callback, log);
   };
 }
 
@@ -234,17 +223,23 @@ export function clientStreamHandler<Request, Response>(
 ): handleClientStreamingCall<Request, Response> {
   return (call: ServerReadableStream<Request, Response>, callback: sendUnaryData<Response>) => {
     const { log } = startCall(call, method, logger);
-    handle(untilHalfClose(call), log, cancellationOf(call)).then(
-      (response) => {
-        callback(null, response);
-      },
-      (error: unknown) => {
-        const failure = toGrpcStatus(error, log);
-        callback({ code: failure.code, details: failure.details });
-        log.debug({ details: failure.details }, "call failed");
-      },
-    );
+    answer(handle(untilHalfClose(call), log, cancellationOf(call)), callback, log);
   };
+}
+
+// answer sends a single-response call's outcome: the response, or the error as its gRPC status.
+function answer<Response>(outcome: Promise<Response>, callback: sendUnaryData<Response>, log: Logger): void {
+  outcome.then(
+    (response) => {
+      callback(null, response);
+    },
+    (error: unknown) => {
+      const failure = toGrpcStatus(error, log);
+      callback({ code: failure.code, details: failure.details });
+      // Messages may quote a relationship with its caveat context: keep them out of info logs.
+      log.debug({ details: failure.details }, "call failed");
+    },
+  );
 }
 
 // A client that goes away mid-stream must not look like one that finished sending: the messages
