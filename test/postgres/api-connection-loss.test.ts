@@ -1,11 +1,9 @@
 import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pino } from "pino";
-import { MandateServer, callErrorOf, createMandateClient } from "../../src/api/index.ts";
-import type { MandateClient } from "../../src/api/index.ts";
-import { Engine } from "../../src/engine/index.ts";
+import { callErrorOf } from "../../src/api/index.ts";
 import { PostgresStore } from "../../src/store/index.ts";
-import { DRIVE_SCHEMA, update } from "../e2e/harness.ts";
+import { DRIVE_SCHEMA, startHarness, update } from "../e2e/harness.ts";
+import type { Harness } from "../e2e/harness.ts";
 import { postgresTestDatabase } from "./postgres-test-database.ts";
 
 // The server's Postgres connections are killed (as by a Postgres restart or a failover) while
@@ -16,19 +14,13 @@ const database = await postgresTestDatabase();
 
 describe.skipIf(database === undefined)("the API when its Postgres connections are killed", () => {
   const db = database as NonNullable<typeof database>;
-  let store: PostgresStore;
-  let server: MandateServer;
-  let client: MandateClient;
+  let h: Harness;
   beforeAll(async () => {
-    store = await PostgresStore.connect(db.url, { poolSize: 4 });
-    server = new MandateServer({ store, engine: new Engine({ maxDepth: 50 }), logger: pino({ level: "silent" }) });
-    client = createMandateClient(`127.0.0.1:${await server.listen("127.0.0.1", 0)}`);
-    await client.writeSchema({ schema: DRIVE_SCHEMA });
+    h = await startHarness({ store: () => PostgresStore.connect(db.url, { poolSize: 4 }) });
+    await h.client.writeSchema({ schema: DRIVE_SCHEMA });
   }, 60_000);
   afterAll(async () => {
-    client?.close();
-    await server?.shutdown(100);
-    await store?.close();
+    await h?.close();
     await db.drop();
   });
 
@@ -42,8 +34,8 @@ describe.skipIf(database === undefined)("the API when its Postgres connections a
     const call = async () => {
       const n = i++;
       try {
-        await client.writeRelationships({ updates: [update("touch", `document:r${n}#viewer@user:ann`)] });
-        await client.check({
+        await h.client.writeRelationships({ updates: [update("touch", `document:r${n}#viewer@user:ann`)] });
+        await h.client.check({
           resource: { objectType: "document", objectId: `r${n}` },
           permission: "view",
           subject: { object: { objectType: "user", objectId: "ann" } },
@@ -66,8 +58,8 @@ describe.skipIf(database === undefined)("the API when its Postgres connections a
     await load;
     expect([...codes.keys()].filter((code) => !["OK", "UNAVAILABLE", "ABORTED"].includes(code))).toEqual([]);
     // Recovered: a write and a check with its token succeed.
-    const written = await client.writeRelationships({ updates: [update("touch", "document:after#viewer@user:ann")] });
-    const check = await client.check({
+    const written = await h.client.writeRelationships({ updates: [update("touch", "document:after#viewer@user:ann")] });
+    const check = await h.client.check({
       resource: { objectType: "document", objectId: "after" },
       permission: "view",
       subject: { object: { objectType: "user", objectId: "ann" } },

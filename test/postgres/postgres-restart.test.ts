@@ -7,14 +7,13 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { status } from "@grpc/grpc-js";
 import pg from "pg";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MandateServer, callErrorOf, createMandateClient } from "../../src/api/index.ts";
+import { callErrorOf } from "../../src/api/index.ts";
 import type { MandateClient } from "../../src/api/index.ts";
-import { Engine } from "../../src/engine/index.ts";
 import { PostgresStore, StoreUnavailableError } from "../../src/store/index.ts";
 import type { Revision } from "../../src/tuple/index.ts";
-import { DRIVE_SCHEMA, update } from "../e2e/harness.ts";
+import { DRIVE_SCHEMA, startHarness, update } from "../e2e/harness.ts";
+import type { Harness } from "../e2e/harness.ts";
 
 // Postgres itself is stopped and started again while clients keep calling (issue 3). The
 // machine's shared Postgres is left alone: the test runs a throwaway cluster of its own (initdb
@@ -113,9 +112,9 @@ afterAll(async () => {
 
 describe.skipIf(cluster === undefined)("the API and stores while Postgres is stopped and started again", () => {
   const db = cluster as PrivateCluster;
+  let h: Harness;
   let store: PostgresStore;
   let watcher: PostgresStore;
-  let server: MandateServer;
   let client: MandateClient;
   const crashes: unknown[] = [];
   const onCrash = (error: unknown): void => {
@@ -128,15 +127,14 @@ describe.skipIf(cluster === undefined)("the API and stores while Postgres is sto
     store = await PostgresStore.connect(db.url, { poolSize: 4 });
     // A poll interval far beyond the test: only a reconnected LISTEN delivers in time.
     watcher = await PostgresStore.connect(db.url, { poolSize: 2, migrate: false, watchPollMs: 120_000 });
-    server = new MandateServer({ store, engine: new Engine({ maxDepth: 50 }), logger: pino({ level: "silent" }) });
-    client = createMandateClient(`127.0.0.1:${await server.listen("127.0.0.1", 0)}`);
+    h = await startHarness({ store: async () => store });
+    client = h.client;
     await client.writeSchema({ schema: DRIVE_SCHEMA });
   }, 60_000);
 
   afterAll(async () => {
-    client?.close();
-    await server?.shutdown(100);
-    await store?.close();
+    // The harness closes the store it serves; without one (a failed start) close the store here.
+    await (h ? h.close() : store?.close());
     await watcher?.close();
     process.off("unhandledRejection", onCrash);
     process.off("uncaughtException", onCrash);
