@@ -12,7 +12,6 @@ export type {
 export { SchemaError } from "./errors.ts";
 export type { SchemaDiagnostic } from "./errors.ts";
 export { compileSchema } from "./compiler.ts";
-export { formatAllowedSubject } from "./format-allowed-subject.ts";
 export {
   validateRelationship,
   validateRelationshipForDelete,

@@ -24,14 +24,14 @@ const RESERVED = new Set(["definition", "caveat", "relation", "permission", "nil
  * may nest. The parser and compiler recurse once per level, so without a bound a few kilobytes of
  * `(((...` would exhaust the stack; no real schema comes near it.
  */
-export const MAX_NESTING = 100;
+const MAX_NESTING = 100;
 
 /**
  * MAX_OPERANDS is how many operands (names, arrows, `nil`) one permission expression may have.
  * `a - b - c ...` parses into a tree as deep as it is long, which the compiler and the engine walk
  * recursively; the bound keeps that depth safe.
  */
-export const MAX_OPERANDS = 1000;
+const MAX_OPERANDS = 1000;
 
 /**
  * parseSchema turns schema text into its AST. It checks syntax only (names are resolved by the
