@@ -1,7 +1,15 @@
 import type { Revision } from "../tuple/index.ts";
 import { FailedPreconditionError, InvalidArgumentError, assertNever } from "../tuple/index.ts";
 import type { Store } from "../store/index.ts";
+import type { GraphIndexFollower } from "../graph/index.ts";
 import type { DecodedZedToken } from "./consistency-token.ts";
+
+/**
+ * INDEX_WAIT_MS is how long a read that needs a revision the graph index has not applied yet waits
+ * for it before reading the store instead. The index follows the store's change stream and is
+ * normally milliseconds behind; waiting briefly keeps the read on the fast path.
+ */
+const INDEX_WAIT_MS = 50;
 
 /**
  * ConsistencyRequirement is a request's decoded `consistency` field. `field` on the token-bearing
@@ -14,20 +22,42 @@ export type ConsistencyRequirement =
   | { readonly kind: "at_exact_snapshot"; readonly token: DecodedZedToken; readonly field: string };
 
 /**
- * resolveRevision picks the revision a read runs at, on the datastore tagged `datastoreTag`:
- * - minimize_latency: the head (no snapshot cache exists yet, so the freshest is also the cheapest);
- * - fully_consistent: the head, read now;
+ * resolveRevision picks the revision a read runs at, on the datastore tagged `datastoreTag`.
+ * Without a graph index (`follower` undefined, or not following):
+ * - minimize_latency and fully_consistent: the head, read now;
  * - at_least_as_fresh(t): the head, once t is known to be this datastore's and not ahead of it. A
  *   token older than the kept history is still honoured: the head is at least as fresh as it;
  * - at_exact_snapshot(t): exactly t, which must still be within the kept history.
+ * With a following index, reads go where the index can answer them without asking the store:
+ * - minimize_latency: the index's revision (a committed revision, at most milliseconds old: the
+ *   cheapest answer, like SpiceDB's quantized revision but fresher);
+ * - at_least_as_fresh(t): the index's revision once it has reached t (waiting up to INDEX_WAIT_MS),
+ *   which is then known to be this datastore's and not ahead of the head; if it does not get there
+ *   in time, the head as above;
+ * - fully_consistent: the head read now, or the index's revision if it has reached the head
+ *   (waiting up to INDEX_WAIT_MS): it is committed and no older than the head was;
+ * - at_exact_snapshot(t): t, as above (the engine uses the index only when it is exactly at t).
  * Errors are those of verifyToken.
  */
-export async function resolveRevision(store: Store, datastoreTag: string, requirement: ConsistencyRequirement): Promise<Revision> {
+export async function resolveRevision(
+  store: Store,
+  datastoreTag: string,
+  requirement: ConsistencyRequirement,
+  follower?: GraphIndexFollower | undefined,
+): Promise<Revision> {
+  const index = follower?.following === true ? follower : undefined;
   switch (requirement.kind) {
     case "minimize_latency":
-    case "fully_consistent":
-      return store.headRevision();
+      return index === undefined ? store.headRevision() : index.index.revision;
+    case "fully_consistent": {
+      const head = await store.headRevision();
+      if (index !== undefined && (await index.waitFor(head, INDEX_WAIT_MS))) return index.index.revision;
+      return head;
+    }
     case "at_least_as_fresh":
+      if (index !== undefined && requirement.token.datastoreTag === datastoreTag && (await index.waitFor(requirement.token.revision, INDEX_WAIT_MS))) {
+        return index.index.revision;
+      }
       return (await verifyToken(store, datastoreTag, requirement.token, requirement.field, { needsHistory: false })).head;
     case "at_exact_snapshot":
       await verifyToken(store, datastoreTag, requirement.token, requirement.field, { needsHistory: true });

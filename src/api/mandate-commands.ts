@@ -5,12 +5,20 @@ import { compileSchema, lookupDefinition, lookupRelationOrPermission, removedSub
 import type { ChangeSet, Precondition, RelationshipFilter, RelationshipReader, RelationshipUpdate, Store } from "../store/index.ts";
 import { AbortedError } from "../store/index.ts";
 import type { CheckRequest, CheckResult, Engine, ExpandTree } from "../engine/index.ts";
+import type { GraphIndexFollower } from "../graph/index.ts";
 import type { ConsistencyRequirement } from "./consistency.ts";
 import { resolveRevision, verifyToken } from "./consistency.ts";
 import type { DecodedZedToken } from "./consistency-token.ts";
 import { datastoreTagOf, encodeZedToken } from "./consistency-token.ts";
 import type { ApiLimits } from "./limits.ts";
 import { enforceCountLimit } from "./limits.ts";
+
+/**
+ * WRITE_VISIBILITY_WAIT_MS bounds how long a write's response waits for the graph index to apply
+ * it, so that a client reading through the same server sees its own write even with
+ * minimize_latency (normally milliseconds; past the bound the write is answered anyway).
+ */
+const WRITE_VISIBILITY_WAIT_MS = 250;
 
 /** SCHEMA_FILE_NAME is the file name schema diagnostics carry when written through the API. */
 const SCHEMA_FILE_NAME = "schema.zed";
@@ -23,6 +31,8 @@ export interface MandateCommandsDeps {
   readonly store: Store;
   readonly engine: Engine;
   readonly limits: ApiLimits;
+  /** follower, when given, is the graph index the engine answers from; reads then resolve revisions and the schema through it. */
+  readonly follower?: GraphIndexFollower | undefined;
 }
 
 /**
@@ -34,6 +44,7 @@ export class MandateCommands {
   readonly #store: Store;
   readonly #engine: Engine;
   readonly #limits: ApiLimits;
+  readonly #follower: GraphIndexFollower | undefined;
   // The stored schema is compiled once per schema revision; writes of relationships do not change it.
   #compiled: { readonly revision: Revision; readonly schema: Schema } | undefined;
   // Schema writes through this server run one after another (see writeSchema).
@@ -45,6 +56,7 @@ export class MandateCommands {
     this.#store = deps.store;
     this.#engine = deps.engine;
     this.#limits = deps.limits;
+    this.#follower = deps.follower;
   }
 
   /** datastoreTag is the tag of the store's datastore id that this server's tokens carry. */
@@ -80,8 +92,8 @@ export class MandateCommands {
     trace: boolean,
     signal?: AbortSignal,
   ): Promise<{ revision: Revision; result: CheckResult }> {
-    const { schema } = await this.#currentSchema();
-    const revision = await resolveRevision(this.#store, await this.datastoreTag(), consistency);
+    const revision = await this.#resolve(consistency);
+    const schema = await this.#schemaForRead(revision);
     try {
       const result = await this.#engine.check(this.#store.snapshot(revision), schema, request, { trace, signal });
       return { revision, result };
@@ -102,8 +114,8 @@ export class MandateCommands {
     signal?: AbortSignal,
   ): Promise<{ revision: Revision; outcomes: BulkCheckOutcome[] }> {
     enforceCountLimit(items.length, this.#limits.maxChecksPerBatch, "items", "checks", "maxChecksPerBatch");
-    const { schema } = await this.#currentSchema();
-    const revision = await resolveRevision(this.#store, await this.datastoreTag(), consistency);
+    const revision = await this.#resolve(consistency);
+    const schema = await this.#schemaForRead(revision);
     const outcomes: BulkCheckOutcome[] = [];
     const pending: Array<{ index: number; request: CheckRequest; field: string }> = [];
     items.forEach((item, index) => {
@@ -135,8 +147,8 @@ export class MandateCommands {
     permission: string,
     signal?: AbortSignal,
   ): Promise<{ revision: Revision; tree: ExpandTree }> {
-    const { schema } = await this.#currentSchema();
-    const revision = await resolveRevision(this.#store, await this.datastoreTag(), consistency);
+    const revision = await this.#resolve(consistency);
+    const schema = await this.#schemaForRead(revision);
     try {
       const tree = await this.#engine.expand(this.#store.snapshot(revision), schema, resource, permission, { signal });
       return { revision, tree };
@@ -167,7 +179,7 @@ export class MandateCommands {
       });
       preconditions.forEach((precondition, i) => filterAgainstSchema(schema, precondition.filter, `optional_preconditions[${i}].filter`));
       try {
-        return await this.#store.write(updates, preconditions, { schemaRevision });
+        return await this.#visible(await this.#store.write(updates, preconditions, { schemaRevision }));
       } catch (error) {
         if (!(error instanceof AbortedError) || attempt > 0) throw withWirePreconditionField(error);
       }
@@ -196,7 +208,9 @@ export class MandateCommands {
     filterAgainstSchema(schema, filter, "relationship_filter");
     preconditions.forEach((precondition, i) => filterAgainstSchema(schema, precondition.filter, `optional_preconditions[${i}].filter`));
     try {
-      return await this.#store.deleteByFilter(filter, preconditions, { limit: limit ?? maxDeletesPerRequest });
+      const deleted = await this.#store.deleteByFilter(filter, preconditions, { limit: limit ?? maxDeletesPerRequest });
+      await this.#visible(deleted.revision);
+      return deleted;
     } catch (error) {
       if (error instanceof ResourceExhaustedError) {
         const message =
@@ -211,7 +225,7 @@ export class MandateCommands {
 
   /** readRevision resolves the revision a read without a cursor runs at. */
   async readRevision(consistency: ConsistencyRequirement): Promise<Revision> {
-    return resolveRevision(this.#store, await this.datastoreTag(), consistency);
+    return this.#resolve(consistency);
   }
 
   /**
@@ -291,7 +305,9 @@ export class MandateCommands {
         yield batch;
       }
     }
-    return this.#store.importRelationships(validated(), { onProgress, schemaRevision, signal });
+    const result = await this.#store.importRelationships(validated(), { onProgress, schemaRevision, signal });
+    await this.#visible(result.revision);
+    return result;
   }
 
   /**
@@ -312,7 +328,7 @@ export class MandateCommands {
       });
     });
     this.#schemaWrites = write.catch(() => undefined);
-    return write;
+    return this.#visible(await write);
   }
 
   /** readSchema returns the stored schema text and the head revision; NotFoundError if none. */
@@ -320,6 +336,27 @@ export class MandateCommands {
     const stored = await this.#store.readSchema();
     if (!stored) throw new NotFoundError("no schema has been written");
     return { text: stored.text, revision: await this.#store.headRevision() };
+  }
+
+  /** #visible waits (bounded, see WRITE_VISIBILITY_WAIT_MS) until the graph index has applied `revision`, and returns it. */
+  async #visible(revision: Revision): Promise<Revision> {
+    await this.#follower?.waitFor(revision, WRITE_VISIBILITY_WAIT_MS);
+    return revision;
+  }
+
+  #resolve(consistency: ConsistencyRequirement): Promise<Revision> {
+    return this.datastoreTag().then((tag) => resolveRevision(this.#store, tag, consistency, this.#follower));
+  }
+
+  /**
+   * #schemaForRead is the schema a check or expand at `revision` runs with: the graph index's when
+   * it has applied `revision` (it is then the schema as of the index's revision, which the
+   * store's current schema would be too, without a round trip), else the stored one.
+   */
+  async #schemaForRead(revision: Revision): Promise<Schema> {
+    const index = this.#follower?.index;
+    if (index?.schema !== undefined && index.revision >= revision) return index.schema;
+    return (await this.#currentSchema()).schema;
   }
 
   async #currentSchema(): Promise<{ schema: Schema; revision: Revision }> {

@@ -4,6 +4,7 @@ import { HealthImplementation } from "grpc-health-check";
 import type { Logger } from "pino";
 import type { Store } from "../store/index.ts";
 import type { Engine } from "../engine/index.ts";
+import type { GraphIndexFollower } from "../graph/index.ts";
 import { callLogInterceptor } from "./call-handler.ts";
 import type { ApiLimits } from "./limits.ts";
 import { DEFAULT_API_LIMITS } from "./limits.ts";
@@ -19,6 +20,8 @@ export interface MandateServerOptions {
   readonly engine: Engine;
   readonly logger: Logger;
   readonly limits?: Partial<ApiLimits> | undefined;
+  /** follower is the graph index the engine was given, if any: reads resolve their revision and schema through it (see resolveRevision). */
+  readonly follower?: GraphIndexFollower | undefined;
 }
 
 /**
@@ -41,7 +44,7 @@ export class MandateServer {
       "grpc.max_send_message_length": limits.maxMessageBytes,
       interceptors: [callLogInterceptor(this.#logger)],
     });
-    const commands = new MandateCommands({ store: options.store, engine: options.engine, limits });
+    const commands = new MandateCommands({ store: options.store, engine: options.engine, limits, follower: options.follower });
     const definition = loadMandatePackage();
     this.#server.addService(serviceDefinition(definition, PERMISSIONS_SERVICE), permissionsServiceHandlers(commands, limits, this.#logger));
     this.#server.addService(serviceDefinition(definition, SCHEMA_SERVICE), schemaServiceHandlers(commands, this.#logger));

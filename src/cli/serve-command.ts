@@ -2,8 +2,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pino } from "pino";
 import type { Logger } from "pino";
-import { createMandateClient, MandateServer } from "../api/index.ts";
-import { Engine } from "../engine/index.ts";
+import { createMandateClient } from "../api/index.ts";
 import { compileSchema } from "../schema/index.ts";
 import type { Relationship } from "../tuple/index.ts";
 import { ExitCode } from "./command-io.ts";
@@ -11,15 +10,14 @@ import type { CommandIo, ExitCodeValue } from "./command-io.ts";
 import { booleanOption, parseCommandLine } from "./parse-command-line.ts";
 import { parseRelationshipLines } from "./relationship-lines.ts";
 import { writeInBatches } from "./relationships-command.ts";
-import { gcIntervalFor, openDatastore } from "./open-datastore.ts";
+import { startMandateService } from "./mandate-service.ts";
 import { resolveServeConfig, SERVE_HELP, SERVE_OPTIONS } from "./serve-config.ts";
 import { UsageError } from "./usage-error.ts";
 
 /**
  * runServeCommand implements `mandate serve` (see SERVE_HELP): the composition root that builds
- * the root logger, opens (and migrates) the datastore, starts its background GC, builds the engine
- * and the server, loads the start-up schema and demo relationships, serves until SIGINT/SIGTERM,
- * then shuts down and closes the store.
+ * the root logger, starts the service (see startMandateService), loads the start-up schema and
+ * demo relationships, serves until SIGINT/SIGTERM, then shuts down and closes the store.
  */
 export async function runServeCommand(args: readonly string[], io: CommandIo): Promise<ExitCodeValue> {
   const parsed = parseCommandLine(args, SERVE_OPTIONS);
@@ -38,20 +36,15 @@ export async function runServeCommand(args: readonly string[], io: CommandIo): P
       : parseRelationshipLines(readStartupFile(config.relationshipsFile, "--relationships", io), config.relationshipsFile);
 
   const logger = pino({ level: config.logLevel, base: { service: "mandate" } });
-  const datastore = await openDatastore(config, io.cwd, logger);
-  const store = datastore.store;
-  const server = new MandateServer({ store, engine: new Engine({ maxDepth: config.maxDepth }), logger });
+  const service = await startMandateService(config, logger, io.cwd);
   try {
-    datastore.startGarbageCollection(config.gcWindowMs, gcIntervalFor(config.gcWindowMs));
-    const port = await server.listen(config.host, config.port);
-    const address = `${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
-    await loadStartupData(loopbackAddress(config.host, port), schemaText, relationships, logger);
-    logger.info({ address, datastore: datastore.description, gcWindowMs: config.gcWindowMs }, `mandate serving on ${address}`);
+    const address = `${config.host.includes(":") ? `[${config.host}]` : config.host}:${service.port}`;
+    await loadStartupData(loopbackAddress(config.host, service.port), schemaText, relationships, logger);
+    logger.info({ address, datastore: service.description, gcWindowMs: config.gcWindowMs }, `mandate serving on ${address}`);
     const signal = await io.waitForShutdown();
     logger.info({ signal }, "shutting down");
   } finally {
-    await server.shutdown();
-    await store.close();
+    await service.stop();
   }
   return ExitCode.ok;
 }

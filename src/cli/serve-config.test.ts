@@ -17,6 +17,7 @@ describe("resolveServeConfig", () => {
       gcWindowMs: 24 * 3_600_000,
       logLevel: "info",
       maxDepth: 50,
+      cacheEntries: 100_000,
     });
   });
 
@@ -51,6 +52,7 @@ describe("resolveServeConfig", () => {
       MANDATE_GC_WINDOW: "1h",
       MANDATE_LOG_LEVEL: "warn",
       MANDATE_MAX_DEPTH: "12",
+      MANDATE_CACHE_ENTRIES: "0",
     });
     expect(config).toEqual({
       host: "0.0.0.0",
@@ -63,6 +65,7 @@ describe("resolveServeConfig", () => {
       gcWindowMs: 3_600_000,
       logLevel: "warn",
       maxDepth: 12,
+      cacheEntries: 0,
     });
   });
 
@@ -82,6 +85,7 @@ describe("resolveServeConfig", () => {
     [["--gc-window", "soon"], {}, '--gc-window/MANDATE_GC_WINDOW: "soon" is not a duration'],
     [["--gc-window", "12"], {}, '--gc-window/MANDATE_GC_WINDOW: "12" is not a duration'],
     [["--max-depth", "0"], {}, "--max-depth/MANDATE_MAX_DEPTH: 0 is out of range"],
+    [["--cache-entries=-1"], {}, "--cache-entries/MANDATE_CACHE_ENTRIES: -1 is out of range"],
     [["extra"], {}, 'unexpected argument "extra"'],
   ])("rejects %j %j naming the flag and variable", (args, env, message) => {
     expect(() => resolveWith(args, env)).toThrow(message);

@@ -41,7 +41,12 @@ export interface ServeConfig extends DatastoreConfig {
   readonly gcWindowMs: number;
   readonly logLevel: LogLevel;
   readonly maxDepth: number;
+  /** cacheEntries bounds the engine's cross-request subproblem cache; 0 disables it. */
+  readonly cacheEntries: number;
 }
+
+/** DEFAULT_CACHE_ENTRIES is the subproblem cache's default size (entries, not bytes). */
+export const DEFAULT_CACHE_ENTRIES = 100_000;
 
 /** DATASTORE_OPTIONS are the flags that choose a datastore (serve and migrate). */
 export const DATASTORE_OPTIONS: Readonly<Record<string, OptionSpec>> = {
@@ -60,12 +65,14 @@ export const SERVE_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   "gc-window": { type: "string" },
   "log-level": { type: "string" },
   "max-depth": { type: "string" },
+  "cache-entries": { type: "string" },
 };
 
 /**
  * resolveServeConfig reads the flags of `mandate serve` and their environment variables
  * (MANDATE_HOST, MANDATE_PORT, MANDATE_SCHEMA, MANDATE_RELATIONSHIPS, MANDATE_DATA,
- * MANDATE_DATASTORE, DATABASE_URL, MANDATE_GC_WINDOW, MANDATE_LOG_LEVEL, MANDATE_MAX_DEPTH); a flag
+ * MANDATE_DATASTORE, DATABASE_URL, MANDATE_GC_WINDOW, MANDATE_LOG_LEVEL, MANDATE_MAX_DEPTH,
+ * MANDATE_CACHE_ENTRIES); a flag
  * wins over its variable.
  * Throws UsageError naming the flag and variable at fault.
  */
@@ -74,6 +81,12 @@ export function resolveServeConfig(parsed: ParsedCommandLine, env: Readonly<Reco
   const setting = (flag: string, variable: string) => settingOf(stringOption(parsed, flag), env[variable]);
   const port = parseIntegerSetting(setting("port", "MANDATE_PORT") ?? "50051", "--port/MANDATE_PORT", 0, 65_535);
   const maxDepth = parseIntegerSetting(setting("max-depth", "MANDATE_MAX_DEPTH") ?? "50", "--max-depth/MANDATE_MAX_DEPTH", 1, 10_000);
+  const cacheEntries = parseIntegerSetting(
+    setting("cache-entries", "MANDATE_CACHE_ENTRIES") ?? String(DEFAULT_CACHE_ENTRIES),
+    "--cache-entries/MANDATE_CACHE_ENTRIES",
+    0,
+    100_000_000,
+  );
   const logLevel = setting("log-level", "MANDATE_LOG_LEVEL") ?? "info";
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new UsageError(`--log-level/MANDATE_LOG_LEVEL: "${logLevel}" is not one of ${LOG_LEVELS.join(", ")}`);
@@ -88,6 +101,7 @@ export function resolveServeConfig(parsed: ParsedCommandLine, env: Readonly<Reco
     gcWindowMs,
     logLevel: logLevel as LogLevel,
     maxDepth,
+    cacheEntries,
   };
 }
 
@@ -149,4 +163,6 @@ Flags (each with its environment variable; the flag wins):
                                             it are refused for exact-snapshot reads
   --log-level LEVEL      MANDATE_LOG_LEVEL  ${LOG_LEVELS.join(", ")} (default info)
   --max-depth N          MANDATE_MAX_DEPTH  recursion bound of a check (default 50)
+  --cache-entries N      MANDATE_CACHE_ENTRIES  size of the check cache shared by requests
+                                            (default ${DEFAULT_CACHE_ENTRIES}; 0 disables it)
 `;

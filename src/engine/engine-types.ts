@@ -1,4 +1,5 @@
 import type { ObjectRef, SubjectRef } from "../tuple/index.ts";
+import type { GraphIndexView } from "../graph/index.ts";
 
 /** Permissionship is the three-valued answer of a check (DESIGN.md, request semantics 3). */
 export type Permissionship = "allowed" | "denied" | "conditional";
@@ -78,6 +79,34 @@ export interface EngineOptions {
    * ExpandLimitExceededError. Default 10,000.
    */
   readonly maxExpandNodes: number;
+  /**
+   * cacheEntries bounds the cross-request cache of check answers and subproblems (least recently
+   * used first out); 0 disables it. Used only by an engine given a graph index. Default 100,000.
+   */
+  readonly cacheEntries: number;
+}
+
+/**
+ * EngineStats counts since the engine started. `cache`: top-level checks answered from the cache
+ * (`hits`) or looked up in vain (`misses`), and the entries held (subproblems included);
+ * `indexed`: checks the IndexedEvaluator answered; `fallbacks`: checks of an engine with an index
+ * that the plain walk answered (traced checks and schemas the index does not follow included).
+ * All zero for an engine without an index.
+ */
+export interface EngineStats {
+  readonly cache: { readonly hits: number; readonly misses: number; readonly entries: number };
+  readonly indexed: number;
+  readonly fallbacks: number;
+}
+
+/**
+ * EngineDependencies are the engine's optional collaborators: `index` (or `follower`), a graph
+ * index following the same store as the readers the engine is given, turns on the fast path.
+ */
+export interface EngineDependencies {
+  readonly index?: GraphIndexView | undefined;
+  /** follower: instead of `index`, whatever index it holds now (a GraphIndexFollower replaces its index when it reloads). */
+  readonly follower?: { readonly index: GraphIndexView } | undefined;
 }
 
 /**

@@ -5,27 +5,36 @@ import type { RelationshipReader } from "../store/index.ts";
 import { BudgetDispatcher } from "./budget-dispatcher.ts";
 import { MissingParametersCaveatEvaluator } from "./caveat-evaluator.ts";
 import type { DispatchCheckRequest, DispatchCheckResult } from "./dispatcher.ts";
-import type { CheckRequest, CheckResult, EngineOptions, ExpandTree, RequestOptions } from "./engine-types.ts";
+import type { CheckRequest, CheckResult, EngineDependencies, EngineOptions, EngineStats, ExpandTree, RequestOptions } from "./engine-types.ts";
 import { RequestAbortedError } from "./errors.ts";
 import { expandPermission } from "./expand.ts";
+import { FastPath } from "./fast-path.ts";
 import { LocalDispatcher } from "./local-dispatcher.ts";
 import { sortedMissingParameters } from "./membership.ts";
 import { RequestMemoDispatcher } from "./request-memo-dispatcher.ts";
 import { validateCheckRequest, validateResourcePermission } from "./validate-request.ts";
 
-/** DEFAULTS: SpiceDB's default dispatch depth; the other two bound pathological requests only. */
-const DEFAULTS: EngineOptions = { maxDepth: 50, maxDispatches: 100_000, maxExpandNodes: 10_000 };
+/** DEFAULTS: SpiceDB's default dispatch depth; the next two bound pathological requests only. */
+const DEFAULTS: EngineOptions = { maxDepth: 50, maxDispatches: 100_000, maxExpandNodes: 10_000, cacheEntries: 100_000 };
+
+const NO_STATS: EngineStats = { cache: { hits: 0, misses: 0, entries: 0 }, indexed: 0, fallbacks: 0 };
 
 /**
  * Engine answers Check, batch Check and Expand against a reader (one revision of the data) and a
- * compiled schema. It keeps no state between calls: within one call, subproblems are memoized
- * (see RequestMemoDispatcher); caching across calls is a separate decorator.
+ * compiled schema. Within one call, subproblems are memoized (see RequestMemoDispatcher). Given a
+ * graph index (EngineDependencies), checks take the fast path (FastPath): answers from the index
+ * and a cross-request cache where they equal the plain walk's, the plain walk otherwise; without
+ * one, the engine keeps no state between calls. Expand and traced checks always walk the reader.
  */
 export class Engine {
   readonly #options: EngineOptions;
+  readonly #fastPath: FastPath | undefined;
 
-  /** Throws InvalidArgumentError (naming the option) unless every limit is a positive integer. */
-  constructor(options: Partial<EngineOptions> = {}) {
+  /**
+   * Throws InvalidArgumentError (naming the option) unless every limit is a positive integer and
+   * cacheEntries a non-negative one, or when both `index` and `follower` are given.
+   */
+  constructor(options: Partial<EngineOptions> = {}, dependencies: EngineDependencies = {}) {
     const merged = { ...DEFAULTS, ...options };
     for (const field of ["maxDepth", "maxDispatches", "maxExpandNodes"] as const) {
       const value = merged[field];
@@ -33,7 +42,26 @@ export class Engine {
         throw new InvalidArgumentError(`${field}: must be a positive integer, got ${value}`, { field });
       }
     }
+    if (!Number.isInteger(merged.cacheEntries) || merged.cacheEntries < 0) {
+      throw new InvalidArgumentError(`cacheEntries: must be a non-negative integer (0 disables the cache), got ${merged.cacheEntries}`, {
+        field: "cacheEntries",
+      });
+    }
     this.#options = merged;
+    const { index, follower } = dependencies;
+    if (index !== undefined && follower !== undefined) {
+      throw new InvalidArgumentError("index: give either a graph index or a follower, not both", { field: "index" });
+    }
+    const currentIndex = index !== undefined ? () => index : follower !== undefined ? () => follower.index : undefined;
+    this.#fastPath =
+      currentIndex === undefined
+        ? undefined
+        : new FastPath({ index: currentIndex, maxDepth: merged.maxDepth, maxDispatches: merged.maxDispatches, cacheEntries: merged.cacheEntries });
+  }
+
+  /** stats counts the fast path's work since construction (all zero without a graph index). */
+  stats(): EngineStats {
+    return this.#fastPath?.stats() ?? NO_STATS;
   }
 
   /**
@@ -42,19 +70,29 @@ export class Engine {
    * (unless another branch decides the answer), DispatchLimitExceededError past maxDispatches,
    * RequestAbortedError once `options.signal` aborts, CaveatEvaluationUnavailableError when a
    * caveat would need evaluating. With `trace`, the result explains itself; without it no trace
-   * is built.
+   * is built. With a graph index, an untraced check takes the fast path (see FastPath): the same
+   * answers and errors, except that nesting through closed relations (nested groups) costs no
+   * depth, so it answers where the plain walk would fail with DepthExceededError, and the closure
+   * and cache may spare it the DispatchLimitExceededError of a plain walk near the limit.
    */
   async check(reader: RelationshipReader, schema: Schema, request: CheckRequest, options: RequestOptions = {}): Promise<CheckResult> {
     validateCheckRequest(schema, request);
     const trace = options.trace ?? false;
-    const result = await this.#dispatcher(reader, schema, trace, options.signal).dispatchCheck(rootRequest(request));
-    return toCheckResult(result, trace);
+    const plain = async (signal: AbortSignal | undefined): Promise<CheckResult> =>
+      toCheckResult(await this.#dispatcher(reader, schema, trace, signal).dispatchCheck(rootRequest(request)), trace);
+    if (this.#fastPath === undefined) return plain(options.signal);
+    if (trace) {
+      this.#fastPath.count("fallback");
+      return plain(options.signal);
+    }
+    return this.#fastPath.check(reader, schema, request, plain, options.signal);
   }
 
   /**
    * checkBatch answers each request independently, in order: an item that fails (an AuthzError)
    * yields `{ error }` and the others still get answers; maxDispatches applies to each item. Items
-   * share one memo, so a subproblem common to several items is computed once. Errors that are not
+   * share one memo, so a subproblem common to several items is computed once (with a graph index,
+   * items answered from the index share one too, and the cache). Errors that are not
    * AuthzErrors reject the batch, and so does an aborted `options.signal` (RequestAbortedError).
    */
   async checkBatch(
@@ -63,13 +101,25 @@ export class Engine {
     requests: readonly CheckRequest[],
     options: Omit<RequestOptions, "trace"> = {},
   ): Promise<Array<{ result: CheckResult } | { error: AuthzError }>> {
-    const dispatcher = this.#dispatcher(reader, schema, false, options.signal);
+    const fastPath = this.#fastPath;
+    const session = fastPath?.session(reader, schema);
+    let dispatcher: BudgetDispatcher | undefined;
     const answers: Array<{ result: CheckResult } | { error: AuthzError }> = [];
     for (const request of requests) {
       try {
         validateCheckRequest(schema, request);
-        dispatcher.startItem();
-        answers.push({ result: toCheckResult(await dispatcher.dispatchCheck(rootRequest(request)), false) });
+        if (options.signal?.aborted === true) throw new RequestAbortedError("check", options.signal.reason);
+        // Items answered from the index or the cache share the session's memo; the others share
+        // the plain walk's, created for the first of them.
+        let result = session?.answer(request);
+        if (result === undefined) {
+          fastPath?.count("fallback");
+          dispatcher ??= this.#dispatcher(reader, schema, false, options.signal);
+          dispatcher.startItem();
+          result = toCheckResult(await dispatcher.dispatchCheck(rootRequest(request)), false);
+          session?.remember(request, result);
+        }
+        answers.push({ result });
       } catch (error) {
         if (!(error instanceof AuthzError) || error instanceof RequestAbortedError) throw error;
         answers.push({ error });

@@ -7,4 +7,14 @@ export {
   RequestAbortedError,
   CaveatEvaluationUnavailableError,
 } from "./errors.ts";
-export type { Permissionship, CheckRequest, CheckTrace, CheckResult, ExpandTree, EngineOptions, RequestOptions } from "./engine-types.ts";
+export type {
+  Permissionship,
+  CheckRequest,
+  CheckTrace,
+  CheckResult,
+  ExpandTree,
+  EngineOptions,
+  EngineStats,
+  EngineDependencies,
+  RequestOptions,
+} from "./engine-types.ts";

@@ -10,6 +10,7 @@ export type {
   WriteOptions,
   Change,
   ChangeSet,
+  WatchOptions,
   ImportOptions,
   ImportResult,
   Store,

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FailedPreconditionError, InvalidArgumentError, ResourceExhaustedError, formatRelationship, parseRelationship } from "../tuple/index.ts";
 import type { Relationship, Revision } from "../tuple/index.ts";
 import { AbortedError, AlreadyExistsError, StoreUnavailableError } from "./errors.ts";
-import type { ChangeSet, Precondition, RelationshipFilter, RelationshipReader, RelationshipUpdate, Store } from "./store.ts";
+import type { ChangeSet, Precondition, RelationshipFilter, RelationshipReader, RelationshipUpdate, Store, WatchOptions } from "./store.ts";
 
 // The contract every Store must honour, clause by clause (spicedb pkg/datastore/test, hono's
 // common.case.test). Implementations call runStoreConformance from their own *.test.ts.
@@ -33,11 +33,11 @@ async function readSnapshot(store: Store, revision: Revision): Promise<string[]>
 }
 
 // Collects `count` change sets, then stops the watch.
-async function takeChangeSets(store: Store, afterRevision: Revision, count: number): Promise<ChangeSet[]> {
+async function takeChangeSets(store: Store, afterRevision: Revision, count: number, options?: WatchOptions): Promise<ChangeSet[]> {
   const controller = new AbortController();
   const taken: ChangeSet[] = [];
   if (count === 0) return taken;
-  for await (const changeSet of store.watch(afterRevision, controller.signal)) {
+  for await (const changeSet of store.watch(afterRevision, controller.signal, options)) {
     taken.push(changeSet);
     if (taken.length === count) break;
   }
@@ -45,9 +45,44 @@ async function takeChangeSets(store: Store, afterRevision: Revision, count: numb
   return taken;
 }
 
-// Change sets rendered as "revision: touch a, delete b" lines, for readable comparisons.
+// Collects change sets until one at `revision` or later, then stops the watch.
+async function takeUntilRevision(store: Store, afterRevision: Revision, revision: Revision, options?: WatchOptions): Promise<ChangeSet[]> {
+  const controller = new AbortController();
+  const taken: ChangeSet[] = [];
+  for await (const changeSet of store.watch(afterRevision, controller.signal, options)) {
+    taken.push(changeSet);
+    if (changeSet.revision >= revision) break;
+  }
+  controller.abort();
+  return taken;
+}
+
+// Change sets rendered as "revision: touch a, delete b" lines (and "3: schema changed", "4:
+// checkpoint" for a watch with checkpoints), for readable comparisons.
 function describeChangeSets(changeSets: readonly ChangeSet[]): string[] {
-  return changeSets.map(({ revision, changes }) => `${revision}: ${changes.map((c) => `${c.operation} ${formatRelationship(c.relationship)}`).join(", ")}`);
+  return changeSets.map(({ revision, changes, schemaChanged, checkpoint }) => {
+    const flags = [...(schemaChanged === true ? ["schema changed"] : []), ...(checkpoint === true ? ["checkpoint"] : [])];
+    return `${revision}: ${[...flags, ...changes.map((c) => `${c.operation} ${formatRelationship(c.relationship)}`)].join(", ")}`;
+  });
+}
+
+// A running watch read one change set at a time. The watch starts reading at the first `next`,
+// and a store waits for commits once `next` finds nothing: a test that calls `next` before it
+// writes (after a first change set was yielded) writes while the watch waits.
+function openWatch(store: Store, afterRevision: Revision, options?: WatchOptions): { next: () => Promise<string>; stop: () => Promise<void> } {
+  const controller = new AbortController();
+  const changeSets = store.watch(afterRevision, controller.signal, options)[Symbol.asyncIterator]();
+  return {
+    next: async () => {
+      const { value, done } = await changeSets.next();
+      if (done === true) throw new Error("the watch ended");
+      return describeChangeSets([value])[0] as string;
+    },
+    stop: async () => {
+      controller.abort();
+      await changeSets.return?.(undefined);
+    },
+  };
 }
 
 // Deterministic pseudo-random numbers in [0, 1) (a linear congruential generator), so that a
@@ -611,6 +646,165 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
       it("refuses to watch from a revision newer than the head", async () => {
         const head = await touchAll(store, ["document:a#viewer@user:ann"]);
         await expectRejects(takeChangeSets(store, head + 1, 1), FailedPreconditionError, "afterRevision", /afterRevision/);
+      });
+      it("yields no change set without changes to a watch without checkpoints, also for writes made while it waits", async () => {
+        const head = await touchAll(store, ["document:a#viewer@user:ann"]);
+        const watching = takeChangeSets(store, head, 1);
+        await store.writeSchema("definition user {}", async () => {});
+        await store.write([update("delete", "document:absent#viewer@user:ann")]);
+        await store.deleteByFilter({ resourceType: "nothing" });
+        const revision = await touchAll(store, ["document:b#viewer@user:ann"]);
+        const [changeSet] = await watching;
+        expect(describeChangeSets([changeSet as ChangeSet])).toEqual([`${revision}: touch document:b#viewer@user:ann`]);
+        expect(changeSet).not.toHaveProperty("schemaChanged", true);
+        expect(changeSet).not.toHaveProperty("checkpoint", true);
+      });
+    });
+
+    describe("watch with checkpoints", () => {
+      const checkpoints = { checkpoints: true };
+
+      it("reports a checkpoint at the head after a delete of something absent, and after a deleteByFilter matching nothing", async () => {
+        const first = await touchAll(store, ["document:a#viewer@user:ann"]);
+        const watch = openWatch(store, 0, checkpoints);
+        expect(await watch.next()).toBe(`${first}: touch document:a#viewer@user:ann`);
+        const afterDelete = watch.next();
+        const noOpDelete = await store.write([update("delete", "document:absent#viewer@user:ann")]);
+        expect(await afterDelete).toBe(`${noOpDelete}: checkpoint`);
+        const afterFilter = watch.next();
+        const { revision: noOpFilter, deleted } = await store.deleteByFilter({ resourceType: "nothing" });
+        expect(deleted).toBe(0);
+        expect(await afterFilter).toBe(`${noOpFilter}: checkpoint`);
+        const afterTouch = watch.next();
+        const touched = await touchAll(store, ["document:b#viewer@user:ann"]);
+        expect(await afterTouch).toBe(`${touched}: touch document:b#viewer@user:ann`);
+        await watch.stop();
+      });
+
+      it("reports a schema write at its revision, between the relationship change sets around it", async () => {
+        const before = await touchAll(store, ["document:a#viewer@user:ann"]);
+        const schema = await store.writeSchema("definition user {}", async () => {});
+        const after = await touchAll(store, ["document:b#viewer@user:ann"]);
+        expect(describeChangeSets(await takeChangeSets(store, 0, 3, checkpoints))).toEqual([
+          `${before}: touch document:a#viewer@user:ann`,
+          `${schema}: schema changed`,
+          `${after}: touch document:b#viewer@user:ann`,
+        ]);
+      });
+
+      // 600 relationships a write: a store that replays in pages of fewer rows than a few
+      // writes (PostgresStore: 1,000) must not report the schema write before the pages before it.
+      it("keeps a schema write in revision order in a replay of many changes", async () => {
+        const bulk = (prefix: string): Promise<Revision> => touchAll(store, Array.from({ length: 600 }, (_, i) => `document:${prefix}${i}#viewer@user:ann`));
+        const first = await bulk("a");
+        const second = await bulk("b");
+        const schema = await store.writeSchema("definition user {}", async () => {});
+        const third = await bulk("c");
+        const head = await store.write([update("delete", "document:absent#viewer@user:ann")]);
+        const replayed = await takeUntilRevision(store, 0, head, checkpoints);
+        expect(replayed.map(({ revision, changes, schemaChanged, checkpoint }) => [revision, changes.length, schemaChanged === true, checkpoint === true])).toEqual([
+          [first, 600, false, false],
+          [second, 600, false, false],
+          [schema, 0, true, false],
+          [third, 600, false, false],
+          [head, 0, false, true],
+        ]);
+      });
+
+      it("reports a schema write made while it waits, as a change set of its own", async () => {
+        const first = await touchAll(store, ["document:a#viewer@user:ann"]);
+        const watch = openWatch(store, 0, checkpoints);
+        expect(await watch.next()).toBe(`${first}: touch document:a#viewer@user:ann`);
+        const afterSchema = watch.next();
+        const schema = await store.writeSchema("definition user {}", async () => {});
+        expect(await afterSchema).toBe(`${schema}: schema changed`);
+        const afterTouch = watch.next();
+        const touched = await touchAll(store, ["document:b#viewer@user:ann"]);
+        expect(await afterTouch).toBe(`${touched}: touch document:b#viewer@user:ann`);
+        await watch.stop();
+      });
+
+      it("reports a checkpoint at once when the head is ahead of afterRevision and nothing else is pending", async () => {
+        const first = await touchAll(store, ["document:a#viewer@user:ann"]);
+        const head = await store.write([update("delete", "document:absent#viewer@user:ann")]);
+        expect(describeChangeSets(await takeChangeSets(store, first, 1, checkpoints))).toEqual([`${head}: checkpoint`]);
+        expect(describeChangeSets(await takeChangeSets(store, 0, 2, checkpoints))).toEqual([`${first}: touch document:a#viewer@user:ann`, `${head}: checkpoint`]);
+      });
+
+      it("reports no checkpoint when it starts at the head", async () => {
+        const head = await store.write([update("delete", "document:absent#viewer@user:ann")]);
+        const watching = takeChangeSets(store, head, 1, checkpoints);
+        const touched = await touchAll(store, ["document:a#viewer@user:ann"]);
+        expect(describeChangeSets(await watching)).toEqual([`${touched}: touch document:a#viewer@user:ann`]);
+      });
+
+      // Writes race the watch: whatever the interleaving, revisions only grow (so no change set
+      // at or below a checkpoint comes after it), every relationship change arrives exactly as a
+      // watch without checkpoints sees it, and the stream ends at the head.
+      it.each([1, 2, 3])("yields strictly increasing revisions up to the head with writes racing the watch (seed %i)", async (seed) => {
+        const random = seededRandom(seed);
+        // Its own generator, so that timing cannot change the writes a seed makes.
+        const lag = seededRandom(seed + 1_000);
+        const pick = (count: number): number => Math.floor(random() * count);
+        const kinds = new Map<Revision, "changes" | "schema" | "nothing">();
+        const live = new Set<string>();
+        const controller = new AbortController();
+        const seen: ChangeSet[] = [];
+        let onSeen = (): void => {};
+        const consuming = (async () => {
+          for await (const changeSet of store.watch(0, controller.signal, checkpoints)) {
+            seen.push(changeSet);
+            onSeen();
+            // A consumer that sometimes lags lets several writes land between two reads.
+            if (lag() < 0.3) await new Promise((resolve) => setTimeout(resolve, 1));
+          }
+        })();
+        for (let step = 0; step < 30; step++) {
+          const line = `document:d${pick(4)}#viewer@user:u${pick(2)}`;
+          switch (pick(4)) {
+            case 0:
+              kinds.set(await touchAll(store, [line]), "changes");
+              live.add(line);
+              break;
+            case 1:
+              kinds.set(await store.write([update("delete", line)]), live.delete(line) ? "changes" : "nothing");
+              break;
+            case 2: {
+              const id = `d${pick(6)}`;
+              const { revision, deleted } = await store.deleteByFilter({ resourceType: "document", resourceId: id });
+              kinds.set(revision, deleted > 0 ? "changes" : "nothing");
+              for (const key of [...live]) if (key.startsWith(`document:${id}#`)) live.delete(key);
+              break;
+            }
+            default:
+              kinds.set(await store.writeSchema(`definition user {}\n// step ${step}`, async () => {}), "schema");
+          }
+        }
+        const head = await store.headRevision();
+        const ended = consuming.then(() => {
+          throw new Error("the watch ended before reaching the head");
+        });
+        ended.catch(() => {});
+        while (seen[seen.length - 1]?.revision !== head) {
+          await Promise.race([new Promise<void>((resolve) => (onSeen = resolve)), ended]);
+        }
+        controller.abort();
+        await consuming;
+
+        const context = `seed ${seed}: ${describeChangeSets(seen).join(" | ")}`;
+        const revisions = seen.map((changeSet) => changeSet.revision);
+        expect(revisions, context).toEqual([...revisions].sort((a, b) => a - b).filter((revision, i, all) => i === 0 || revision !== all[i - 1]));
+        for (const { revision, changes, schemaChanged, checkpoint } of seen) {
+          const kind = kinds.get(revision);
+          if (schemaChanged === true) expect([kind, changes.length, checkpoint === true], context).toEqual(["schema", 0, false]);
+          else if (checkpoint === true) expect([kind !== undefined, changes.length], context).toEqual([true, 0]);
+          else expect([kind, changes.length > 0], context).toEqual(["changes", true]);
+        }
+        const newestSchema = Math.max(0, ...[...kinds].filter(([, kind]) => kind === "schema").map(([revision]) => revision));
+        if (newestSchema > 0) expect(seen.some((changeSet) => changeSet.revision === newestSchema && changeSet.schemaChanged === true), context).toBe(true);
+        const withChanges = seen.filter((changeSet) => changeSet.changes.length > 0);
+        expect(withChanges.map((changeSet) => changeSet.revision), context).toEqual([...kinds].filter(([, kind]) => kind === "changes").map(([revision]) => revision));
+        expect(describeChangeSets(withChanges), context).toEqual(describeChangeSets(await takeChangeSets(store, 0, withChanges.length)));
       });
     });
 

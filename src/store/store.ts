@@ -84,10 +84,31 @@ export interface Change {
   readonly relationship: Relationship;
 }
 
-/** ChangeSet is every change committed at one revision, in the order they were applied. */
+/**
+ * ChangeSet is every change committed at one revision, in the order they were applied. Only a watch
+ * with `checkpoints` (see WatchOptions) yields change sets without changes: `schemaChanged` marks
+ * the revision that wrote the schema, `checkpoint` says that nothing else changed up to `revision`.
+ */
 export interface ChangeSet {
   readonly revision: Revision;
   readonly changes: readonly Change[];
+  readonly schemaChanged?: boolean | undefined;
+  readonly checkpoint?: boolean | undefined;
+}
+
+/**
+ * WatchOptions: with `checkpoints`, a watch also tells a follower how far it has seen, so that one
+ * that mirrors the store (the graph index) knows it has caught up even when the newest revisions
+ * changed no relationship. Besides the usual change sets it then yields, in revision order:
+ * - `{ revision: S, changes: [], schemaChanged: true }` for a schema write at S (when several schema
+ *   writes fall between two reads of the stream, at least the newest is reported); a schema write
+ *   is never merged into a relationship change set;
+ * - `{ revision: H, changes: [], checkpoint: true }` each time the stream has delivered everything
+ *   up to the head H it read, when H is newer than the last revision it yielded (revisions that
+ *   changed nothing: no-op deletes, deleteByFilter matching nothing).
+ */
+export interface WatchOptions {
+  readonly checkpoints?: boolean | undefined;
 }
 
 /**
@@ -161,7 +182,7 @@ export interface Store {
    * is no longer kept (`afterRevision` older than oldestReadableRevision), also later in a running
    * watch that fell behind garbage collection.
    */
-  watch(afterRevision: Revision, signal: AbortSignal): AsyncIterable<ChangeSet>;
+  watch(afterRevision: Revision, signal: AbortSignal, options?: WatchOptions): AsyncIterable<ChangeSet>;
 
   /** datastoreId is a stable random id of this datastore (a MemoryStore: random per instance), e.g. to tell tokens of another datastore apart. */
   datastoreId(): Promise<string>;

@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { MandateServer, callErrorOf, createMandateClient, relationshipToWire } from "../../src/api/index.ts";
 import type { ApiLimits, MandateCallError, MandateClient, WireRelationship, WireRelationshipUpdate, WireUpdateOperation } from "../../src/api/index.ts";
 import { Engine } from "../../src/engine/index.ts";
+import { startGraphIndexFollower } from "../../src/graph/index.ts";
 import { MemoryStore } from "../../src/store/index.ts";
 import type { Store } from "../../src/store/index.ts";
 import { parseRelationship } from "../../src/tuple/index.ts";
@@ -18,17 +19,20 @@ export interface Harness {
 /**
  * startHarness serves a fresh store (default: a MemoryStore) on 127.0.0.1 (port 0) and connects a
  * client; the server logs to `logger` (default: nowhere) and answers with `engine` (default: a new
- * Engine with `maxDepth`).
+ * Engine with `maxDepth`, on a graph index following the store, as `mandate serve` runs; with
+ * `index: false`, the plain walk on the store only).
  */
 export async function startHarness(
-  options: { limits?: Partial<ApiLimits>; maxDepth?: number; store?: () => Promise<Store>; logger?: Logger; engine?: Engine } = {},
+  options: { limits?: Partial<ApiLimits>; maxDepth?: number; store?: () => Promise<Store>; logger?: Logger; engine?: Engine; index?: boolean } = {},
 ): Promise<Harness> {
   const store = options.store ? await options.store() : new MemoryStore();
+  const follower = options.index === false || options.engine !== undefined ? undefined : await startGraphIndexFollower(store);
   const server = new MandateServer({
     store,
-    engine: options.engine ?? new Engine({ maxDepth: options.maxDepth ?? 50 }),
+    engine: options.engine ?? new Engine({ maxDepth: options.maxDepth ?? 50 }, { follower }),
     logger: options.logger ?? pino({ level: "silent" }),
     limits: options.limits,
+    follower,
   });
   const port = await server.listen("127.0.0.1", 0);
   const address = `127.0.0.1:${port}`;
@@ -40,6 +44,7 @@ export async function startHarness(
     async close() {
       client.close();
       await server.shutdown(100);
+      await follower?.stop();
       await store.close();
     },
   };

@@ -67,17 +67,45 @@ describe("server infrastructure", () => {
   });
 
   it("fails a check deeper than maxDepth with RESOURCE_EXHAUSTED instead of hanging", async () => {
-    await h.client.writeSchema({ schema: "definition user {}\n\ndefinition group {\n  relation member: user | group#member\n}\n" });
-    const chain = Array.from({ length: 10 }, (_, i) => update("create", `group:g${i}#member@group:g${i + 1}#member`));
-    await h.client.writeRelationships({ updates: [...chain, update("create", "group:g10#member@user:ann")] });
-    const failure = await rejection(
-      h.client.check({
-        resource: { objectType: "group", objectId: "g0" },
-        permission: "member",
-        subject: { object: { objectType: "user", objectId: "ann" } },
-      }),
-    );
+    await h.client.writeSchema({ schema: FOLDER_CHAIN_SCHEMA });
+    const chain = Array.from({ length: 10 }, (_, i) => update("create", `folder:f${i}#parent@folder:f${i + 1}`));
+    await h.client.writeRelationships({ updates: [...chain, update("create", "folder:f10#viewer@user:ann")] });
+    const failure = await rejection(h.client.check(annOn("folder", "f0", "view")));
     expect(failure.code).toBe(status.RESOURCE_EXHAUSTED);
     expect(failure.details).toMatch(/depth/i);
   });
+
+  it("answers nesting deeper than maxDepth through a nested-group relation from the graph index's closure, and refuses it without the index", async () => {
+    const withIndex = await startHarness({ maxDepth: 5 });
+    const withoutIndex = await startHarness({ maxDepth: 5, index: false });
+    try {
+      for (const server of [withIndex, withoutIndex]) {
+        await server.client.writeSchema({ schema: GROUP_CHAIN_SCHEMA });
+        const chain = Array.from({ length: 10 }, (_, i) => update("touch", `group:g${i}#member@group:g${i + 1}#member`));
+        await server.client.writeRelationships({ updates: [...chain, update("touch", "group:g10#member@user:ann")] });
+      }
+      // The closure holds every group a member reaches, whatever the depth: no recursion to bound.
+      expect((await withIndex.client.check(annOn("group", "g0", "member"))).permissionship).toBe("PERMISSIONSHIP_HAS_PERMISSION");
+      const failure = await rejection(withoutIndex.client.check(annOn("group", "g0", "member")));
+      expect(failure.code).toBe(status.RESOURCE_EXHAUSTED);
+    } finally {
+      await withIndex.close();
+      await withoutIndex.close();
+    }
+  });
 });
+
+const FOLDER_CHAIN_SCHEMA = `definition user {}
+
+definition folder {
+  relation parent: folder
+  relation viewer: user
+  permission view = viewer + parent->view
+}
+`;
+
+const GROUP_CHAIN_SCHEMA = "definition user {}\n\ndefinition group {\n  relation member: user | group#member\n}\n";
+
+function annOn(objectType: string, objectId: string, permission: string) {
+  return { resource: { objectType, objectId }, permission, subject: { object: { objectType: "user", objectId: "ann" } } };
+}

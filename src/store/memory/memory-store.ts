@@ -14,6 +14,7 @@ import type {
   RelationshipUpdate,
   StoredSchema,
   Store,
+  WatchOptions,
   WriteOptions,
 } from "../store.ts";
 import { createConflict, deleteLimitExceeded, importConflict, preconditionFailed, revisionNewerThanHead, revisionOlderThanHistory } from "../failures.ts";
@@ -30,7 +31,8 @@ import { RelationshipHistory } from "./relationship-history.ts";
  *
  * Watch yields one ChangeSet per revision that changed at least one relationship: schema writes,
  * writes with no effect (deleting what is absent) and deleteByFilter matching nothing advance the
- * head but yield nothing.
+ * head but yield nothing, unless the watch asks for checkpoints (WatchOptions); then it reports
+ * every schema write, not only the newest.
  *
  * Returned relationships are shared, frozen objects; `close` is idempotent and makes every later
  * call (including reads through earlier snapshots, and running watches) fail with
@@ -38,7 +40,8 @@ import { RelationshipHistory } from "./relationship-history.ts";
  */
 export class MemoryStore implements Store {
   readonly #history = new RelationshipHistory();
-  // Every change set, in revision order; revisions without relationship changes are absent.
+  // Every change set, in revision order, and every schema write (`schemaChanged`); revisions
+  // that changed nothing are absent.
   readonly #changeLog: ChangeSet[] = [];
   // Serialises writes, so that writeSchema's asynchronous validation sees a head that stays put.
   readonly #writeLock = new AsyncMutex();
@@ -146,12 +149,12 @@ export class MemoryStore implements Store {
       this.#assertOpen();
       const revision = this.#head + 1;
       this.#schema = Object.freeze({ text, revision });
-      this.#commit(revision, []);
+      this.#commit(revision, [], true);
       return revision;
     });
   }
 
-  async *watch(afterRevision: Revision, signal: AbortSignal): AsyncIterable<ChangeSet> {
+  async *watch(afterRevision: Revision, signal: AbortSignal, options: WatchOptions = {}): AsyncIterable<ChangeSet> {
     this.#assertOpen();
     validateRevision(afterRevision, "afterRevision");
     if (afterRevision > this.#head) throw revisionNewerThanHead(afterRevision, this.#head, "afterRevision");
@@ -160,7 +163,7 @@ export class MemoryStore implements Store {
     while (!signal.aborted) {
       this.#assertOpen();
       if (last < this.#oldest) throw revisionOlderThanHistory(last, this.#oldest, "afterRevision");
-      const changeSet = this.#changeLog[firstAfter(this.#changeLog, last)];
+      const changeSet = this.#nextChangeSet(last, options.checkpoints === true);
       if (changeSet === undefined) {
         await this.#nextCommit(signal);
         continue;
@@ -260,11 +263,23 @@ export class MemoryStore implements Store {
     });
   }
 
-  #commit(revision: Revision, changes: readonly Change[]): void {
+  // The change set a watch yields after `last`: the next one logged (schema writes only with
+  // checkpoints), else, with checkpoints, a checkpoint at a newer head. The log and the head
+  // change together, synchronously, so nothing at or below that head can be logged later.
+  #nextChangeSet(last: Revision, checkpoints: boolean): ChangeSet | undefined {
+    let index = firstAfter(this.#changeLog, last);
+    while (!checkpoints && this.#changeLog[index]?.schemaChanged === true) index++;
+    const logged = this.#changeLog[index];
+    if (logged !== undefined || !checkpoints || this.#head <= last) return logged;
+    return Object.freeze({ revision: this.#head, changes: Object.freeze([]), checkpoint: true });
+  }
+
+  #commit(revision: Revision, changes: readonly Change[], schemaChanged = false): void {
     this.#head = revision;
     this.#committedAt.push(Math.max(this.#now(), this.#committedAt[this.#committedAt.length - 1] as number));
-    if (changes.length === 0) return;
-    this.#changeLog.push(Object.freeze({ revision, changes: Object.freeze(changes.map((change) => Object.freeze(change))) }));
+    if (schemaChanged) this.#changeLog.push(Object.freeze({ revision, changes: Object.freeze([]), schemaChanged: true }));
+    else if (changes.length > 0) this.#changeLog.push(Object.freeze({ revision, changes: Object.freeze(changes.map((change) => Object.freeze(change))) }));
+    // Also a commit that changed nothing: a watch with checkpoints reports the new head.
     this.#wakeWatchers();
   }
 

@@ -10,7 +10,6 @@ import {
   revisionOlderThanHistory,
 } from "../failures.ts";
 import type {
-  Change,
   ChangeSet,
   ImportOptions,
   ImportResult,
@@ -21,12 +20,16 @@ import type {
   RelationshipUpdate,
   StoredSchema,
   Store,
+  WatchOptions,
   WriteOptions,
 } from "../store.ts";
 import { validateLimit, validateQueryOptions, validateRelationshipFilter, validateRevision, validateUpdates } from "../validate-filter.ts";
+import { ChangeStream } from "./change-stream.ts";
 import { applyMigrations } from "./migrations.ts";
 import { pgSqlClient } from "./pg-sql-client.ts";
 import { pgliteSqlClient } from "./pglite-sql-client.ts";
+import { KEY_COLUMNS, Params, SELECT_COLUMNS, keyJoin, toRelationship } from "./relationship-sql.ts";
+import type { RelationshipRow } from "./relationship-sql.ts";
 import type { SqlClient, SqlQueryable, SqlRow, SqlTransaction } from "./sql-client.ts";
 import { sqlErrorCode, translateSqlError } from "./sql-errors.ts";
 
@@ -67,29 +70,8 @@ export interface GarbageCollectionOptions {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-// Rows per string of an import's COPY data, and per page of a watch replay.
+// Rows per string of an import's COPY data.
 const IMPORT_CHUNK = 10_000;
-const WATCH_PAGE = 1_000;
-
-const KEY_COLUMNS = "resource_type, resource_id, relation, subject_type, subject_id, subject_relation";
-const SELECT_COLUMNS = `${KEY_COLUMNS}, caveat_name, caveat_context, expires_at`;
-
-interface RelationshipRow extends SqlRow {
-  resource_type: string;
-  resource_id: string;
-  relation: string;
-  subject_type: string;
-  subject_id: string;
-  subject_relation: string;
-  caveat_name: string | null;
-  caveat_context: Record<string, unknown> | null;
-  expires_at: Date | string | null;
-}
-
-interface ChangeRow extends RelationshipRow {
-  revision: number | string;
-  operation: "touch" | "delete";
-}
 
 /**
  * PostgresStore is the durable Store: relationships, schema and history in Postgres (through
@@ -109,9 +91,9 @@ interface ChangeRow extends RelationshipRow {
  * (newer than the head, or garbage-collected), the read throws FailedPreconditionError, at the
  * first query rather than in `snapshot`, as the contract allows.
  *
- * Watch replays change sets from the relationships table, then follows new commits: each write
- * NOTIFYs in its transaction (delivered at commit) and this instance also wakes its own watchers
- * directly, so changes from any instance arrive within milliseconds.
+ * Watch (ChangeStream) replays change sets from the relationships table, then follows new
+ * commits: each write NOTIFYs in its transaction (delivered at commit) and this instance also
+ * wakes its own watchers directly, so changes from any instance arrive within milliseconds.
  *
  * Errors: a lost or refused connection is StoreUnavailableError; a serialization failure or
  * deadlock is AbortedError. Nothing needs reopening after an outage (a Postgres restart, say):
@@ -125,11 +107,8 @@ export class PostgresStore implements Store {
   readonly #sql: SqlClient;
   readonly #channel: string;
   readonly #now: () => number;
-  readonly #watchPollMs: number;
   readonly #beforeCommit: ((tx: SqlQueryable) => Promise<void>) | undefined;
-  readonly #commitWaiters = new Set<() => void>();
-  #listening: Promise<void> | undefined;
-  #unlisten: (() => Promise<void>) | undefined;
+  readonly #changes: ChangeStream;
   #datastoreId: string | undefined;
   // The newest head and oldest readable revision seen: both only grow, so they let `snapshot`
   // refuse a collected revision at once, and spare reads a bounds query.
@@ -142,8 +121,13 @@ export class PostgresStore implements Store {
     this.#sql = sql;
     this.#channel = channel;
     this.#now = options.now ?? Date.now;
-    this.#watchPollMs = options.watchPollMs ?? 5_000;
     this.#beforeCommit = options.beforeCommit;
+    this.#changes = new ChangeStream({
+      sql: { query: <R extends SqlRow>(text: string, params?: readonly unknown[]) => this.#guard(() => sql.query<R>(text, params)) },
+      listen: (onNotify) => sql.listen(channel, onNotify),
+      pollMs: options.watchPollMs ?? 5_000,
+      assertReadable: (revision, field) => this.#assertReadable(sql, revision, field),
+    });
   }
 
   /**
@@ -277,29 +261,13 @@ export class PostgresStore implements Store {
     });
   }
 
-  async *watch(afterRevision: Revision, signal: AbortSignal): AsyncIterable<ChangeSet> {
+  async *watch(afterRevision: Revision, signal: AbortSignal, options: WatchOptions = {}): AsyncIterable<ChangeSet> {
     this.#assertOpen();
     validateRevision(afterRevision, "afterRevision");
     const { oldest, head } = await this.#bounds(this.#sql);
     if (afterRevision > head) throw revisionNewerThanHead(afterRevision, head, "afterRevision");
     if (afterRevision < oldest) throw this.#tooOld(afterRevision, oldest, "afterRevision");
-    await this.#listen();
-    let last = afterRevision;
-    while (!signal.aborted) {
-      this.#assertOpen();
-      // Armed before reading, so that a commit between the read and the wait is not missed.
-      const commit = this.#nextCommit(signal);
-      const changeSets = await this.#changesAfter(last);
-      if (changeSets.length === 0) {
-        await commit.wait;
-        continue;
-      }
-      commit.cancel();
-      for (const changeSet of changeSets) {
-        last = changeSet.revision;
-        yield changeSet;
-      }
-    }
+    yield* this.#changes.follow(afterRevision, signal, options.checkpoints === true);
   }
 
   async datastoreId(): Promise<string> {
@@ -412,10 +380,7 @@ export class PostgresStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     this.#stopGarbageCollection();
-    this.#wakeWatchers();
-    const unlisten = this.#unlisten;
-    this.#unlisten = undefined;
-    await unlisten?.().catch(() => {});
+    await this.#changes.close();
     await this.#sql.close().catch(() => {});
   }
 
@@ -441,7 +406,7 @@ export class PostgresStore implements Store {
         return done;
       }),
     );
-    this.#wakeWatchers();
+    this.#changes.wake();
     return result;
   }
 
@@ -524,94 +489,6 @@ export class PostgresStore implements Store {
     return rows[0] === undefined ? undefined : Number(rows[0].position);
   }
 
-  // Change sets after `last`, whole, oldest first; a page ends at a revision boundary.
-  async #changesAfter(last: Revision): Promise<ChangeSet[]> {
-    let rows = await this.#changeRows(last, undefined);
-    if (rows.length === 0) {
-      // Nothing new, or `last` was collected meanwhile (then changes after it may be lost).
-      await this.#assertReadable(this.#sql, last, "afterRevision");
-      return [];
-    }
-    if (rows.length >= WATCH_PAGE) {
-      const lastRevision = Number((rows[rows.length - 1] as ChangeRow).revision);
-      const firstRevision = Number((rows[0] as ChangeRow).revision);
-      rows = firstRevision === lastRevision ? await this.#changeRows(last, firstRevision) : rows.filter((row) => Number(row.revision) !== lastRevision);
-    }
-    const changeSets: ChangeSet[] = [];
-    for (const row of rows) {
-      const revision = Number(row.revision);
-      const change: Change = { operation: row.operation, relationship: toRelationship(row) };
-      const current = changeSets[changeSets.length - 1];
-      if (current?.revision === revision) (current.changes as Change[]).push(change);
-      else changeSets.push({ revision, changes: [change] });
-    }
-    return changeSets;
-  }
-
-  // The changes after `last` (a page), or all of revision `only`. A touch that replaced a version
-  // ends the old one at the same revision: that is one change (touch), not a delete and a touch.
-  async #changeRows(last: Revision, only: Revision | undefined): Promise<ChangeRow[]> {
-    const params = new Params();
-    const lastParam = params.add(last);
-    const which = only === undefined ? `> ${lastParam}` : `= ${params.add(only)}`;
-    const limit = only === undefined ? `LIMIT ${params.add(WATCH_PAGE)}` : "";
-    const { rows } = await this.#guard(() =>
-      this.#sql.query<ChangeRow>(
-        `SELECT * FROM (
-           SELECT created_revision AS revision, created_position AS position, 'touch' AS operation, ${SELECT_COLUMNS}
-           FROM relationships WHERE created_revision ${which}
-           UNION ALL
-           SELECT d.deleted_revision, d.deleted_position, 'delete', ${prefixed("d", SELECT_COLUMNS)}
-           FROM relationships d WHERE d.deleted_revision ${which}
-             AND NOT EXISTS (SELECT 1 FROM relationships n WHERE n.created_revision = d.deleted_revision AND ${keyJoin("n", "d")})
-         ) changes
-         WHERE EXISTS (SELECT 1 FROM revisions WHERE revision = ${lastParam})
-         ORDER BY revision, position, ${KEY_COLUMNS} ${limit}`,
-        params.values,
-      ),
-    );
-    return rows;
-  }
-
-  async #listen(): Promise<void> {
-    this.#listening ??= this.#sql.listen(this.#channel, () => this.#wakeWatchers()).then(
-      (unlisten) => {
-        if (this.#closed) {
-          unlisten().catch(() => {});
-          return;
-        }
-        this.#unlisten = unlisten;
-      },
-      (error: unknown) => {
-        this.#listening = undefined;
-        throw translateSqlError(error);
-      },
-    );
-    await this.#listening;
-  }
-
-  // Resolves on the next commit seen (here or notified), on close, on abort, or after the poll
-  // interval, whichever comes first.
-  #nextCommit(signal: AbortSignal): { wait: Promise<void>; cancel: () => void } {
-    let cancel = (): void => {};
-    const wait = new Promise<void>((resolve) => {
-      const timer = setTimeout(() => cancel(), this.#watchPollMs);
-      cancel = (): void => {
-        clearTimeout(timer);
-        this.#commitWaiters.delete(cancel);
-        signal.removeEventListener("abort", cancel);
-        resolve();
-      };
-      this.#commitWaiters.add(cancel);
-      signal.addEventListener("abort", cancel, { once: true });
-    });
-    return { wait, cancel };
-  }
-
-  #wakeWatchers(): void {
-    for (const wake of [...this.#commitWaiters]) wake();
-  }
-
   async #guard<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work();
@@ -646,16 +523,6 @@ class PostgresReader implements RelationshipReader {
 interface Positioned {
   readonly relationship: Relationship;
   readonly position: number;
-}
-
-/** Params collects statement parameters; `add` returns the placeholder (`$n`) of the value. */
-class Params {
-  readonly values: unknown[] = [];
-
-  add(value: unknown): string {
-    this.values.push(value);
-    return `$${this.values.length}`;
-  }
 }
 
 async function checkSchemaRevision(tx: SqlQueryable, expected: Revision | undefined): Promise<void> {
@@ -761,19 +628,6 @@ function keysTable(params: Params, items: readonly Positioned[]): string {
     FROM unnest(${arrays.join(", ")}, ${positions}) AS u(${KEY_COLUMNS}, position)) k`;
 }
 
-function keyJoin(left: string, right: string): string {
-  return KEY_COLUMNS.split(", ")
-    .map((name) => `${left}.${name} = ${right}.${name}`)
-    .join(" AND ");
-}
-
-function prefixed(alias: string, columns: string): string {
-  return columns
-    .split(", ")
-    .map((name) => `${alias}.${name}`)
-    .join(", ");
-}
-
 function keyParams(params: Params, relationship: Relationship): string {
   const { resource, subject } = relationship;
   return [resource.type, resource.id, relationship.relation, subject.type, subject.id, subject.relation ?? ""].map((value) => params.add(value)).join(", ");
@@ -799,16 +653,6 @@ function filterConditions(params: Params, filter: RelationshipFilter): string {
     if (subject.relation !== undefined) conditions.push(`subject_relation = ${params.add(subject.relation ?? "")}`);
   }
   return conditions.join(" AND ");
-}
-
-function toRelationship(row: RelationshipRow): Relationship {
-  return {
-    resource: { type: row.resource_type, id: row.resource_id },
-    relation: row.relation,
-    subject: row.subject_relation === "" ? { type: row.subject_type, id: row.subject_id } : { type: row.subject_type, id: row.subject_id, relation: row.subject_relation },
-    ...(row.caveat_name === null ? {} : { caveat: { name: row.caveat_name, context: row.caveat_context ?? {} } }),
-    ...(row.expires_at === null ? {} : { expiresAt: new Date(row.expires_at) }),
-  };
 }
 
 // The relationship named by a unique violation's detail, "Key (resource_type, ...)=(document,

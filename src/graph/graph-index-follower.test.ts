@@ -1,0 +1,239 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { MemoryStore } from "../store/index.ts";
+import { FailedPreconditionError, parseRelationship, parseSubjectRef } from "../tuple/index.ts";
+import type { Store } from "../store/index.ts";
+import { startGraphIndexFollower } from "./graph-index-follower.ts";
+import { buildGraphIndex } from "./load-graph-index.ts";
+import type { GraphIndexFollower, GraphLogger } from "./graph-follower-types.ts";
+import type { GraphIndexView } from "./graph-types.ts";
+
+const SCHEMA = `
+definition user {}
+definition group {
+  relation member: user | group#member
+}
+definition doc {
+  relation viewer: user | group#member
+}
+`;
+
+const started: { store: Store; follower: GraphIndexFollower }[] = [];
+afterEach(async () => {
+  for (const { store, follower } of started.splice(0)) {
+    await follower.stop();
+    await store.close();
+  }
+});
+
+async function storeWith(relationships: readonly string[]): Promise<MemoryStore> {
+  const store = new MemoryStore();
+  await store.writeSchema(SCHEMA, async () => {});
+  await store.write(relationships.map((text) => ({ operation: "touch" as const, relationship: parseRelationship(text) })));
+  return store;
+}
+
+async function follow(store: Store, logger?: GraphLogger): Promise<GraphIndexFollower> {
+  const follower = await startGraphIndexFollower(store, { pageSize: 2, logger, retryMs: 20 });
+  started.push({ store, follower });
+  return follower;
+}
+
+function groupsOf(index: GraphIndexView, subject: string): string[] {
+  const set = index.memberships(parseSubjectRef(subject)).get("group#member");
+  return [...(set?.values() ?? [])].map((n) => index.idOf("group", n)).sort();
+}
+
+describe("startGraphIndexFollower", () => {
+  it("loads the relationships and the schema live at the head, page by page, and logs the load", async () => {
+    const store = await storeWith(["group:a#member@user:ann", "group:b#member@group:a#member", "doc:x#viewer@group:b#member", "doc:y#viewer@user:ann", "doc:y#viewer@user:bob"]);
+    await store.write([{ operation: "delete", relationship: parseRelationship("doc:y#viewer@user:bob") }]);
+    const logged: string[] = [];
+    const logger: GraphLogger = { info: (fields, message) => logged.push(`${message} ${JSON.stringify(fields)}`), warn: () => {} };
+    const follower = await follow(store, logger);
+    const index = follower.index;
+    expect(index.revision).toBe(await store.headRevision());
+    expect(index.stats()).toMatchObject({ relationships: 4, closedRelations: 2 });
+    expect(index.isClosed("group", "member")).toBe(true);
+    expect(groupsOf(index, "user:ann")).toEqual(["a", "b"]);
+    expect(logged).toEqual([expect.stringMatching(/^graph index: loaded \{"revision":3,"relationships":4,"objects":5,"ms":\d+\}$/)]);
+    expect(index.stats().buildMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it("logs its progress every 100k relationships of a large load", async () => {
+    const store = new MemoryStore();
+    await store.writeSchema(SCHEMA, async () => {});
+    const relationships = Array.from({ length: 100_001 }, (_, i) => parseRelationship(`doc:d${i}#viewer@user:u${i % 1000}`));
+    await store.importRelationships((async function* () {
+      yield relationships;
+    })());
+    const logged: string[] = [];
+    const follower = await startGraphIndexFollower(store, { pageSize: 40_000, logger: { info: (_fields, message) => logged.push(message), warn: () => {} } });
+    started.push({ store, follower });
+    expect(logged).toEqual(["graph index: loading", "graph index: loaded"]);
+    expect(follower.index.stats().relationships).toBe(100_001);
+  });
+
+  it("applies a write once waitFor its revision resolves, and tells its listeners", async () => {
+    const store = await storeWith(["group:a#member@user:ann"]);
+    const follower = await follow(store);
+    const advanced: number[] = [];
+    const remove = follower.onAdvance((revision) => advanced.push(revision));
+    const revision = await store.write([
+      { operation: "touch", relationship: parseRelationship("group:b#member@group:a#member") },
+      { operation: "delete", relationship: parseRelationship("group:a#member@user:ann") },
+      { operation: "touch", relationship: parseRelationship("group:a#member@user:bob") },
+    ]);
+    expect(await follower.waitFor(revision, 5_000)).toBe(true);
+    expect(follower.index.revision).toBe(revision);
+    expect(groupsOf(follower.index, "user:ann")).toEqual([]);
+    expect(groupsOf(follower.index, "user:bob")).toEqual(["a", "b"]);
+    expect(follower.index.lastChangedAt("group", "member")).toBe(revision);
+    expect(advanced).toEqual([revision]);
+    expect(follower.following).toBe(true);
+
+    remove();
+    const next = await store.write([{ operation: "touch", relationship: parseRelationship("doc:x#viewer@user:bob") }]);
+    expect(await follower.waitFor(next, 5_000)).toBe(true);
+    expect(advanced).toEqual([revision]);
+  });
+
+  it("answers waitFor at once for a revision already reflected, and false after a timeout or an abort", async () => {
+    const store = await storeWith(["group:a#member@user:ann"]);
+    const follower = await follow(store);
+    expect(await follower.waitFor(follower.index.revision, 0)).toBe(true);
+    expect(await follower.waitFor(follower.index.revision + 1, 10)).toBe(false);
+    const abort = new AbortController();
+    const waiting = follower.waitFor(follower.index.revision + 1, 60_000, abort.signal);
+    abort.abort();
+    expect(await waiting).toBe(false);
+  });
+
+  it("resolves waiters false when stopped, and keeps the index it had", async () => {
+    const store = await storeWith(["group:a#member@user:ann"]);
+    const follower = await follow(store);
+    const waiting = follower.waitFor(follower.index.revision + 1, 60_000);
+    await follower.stop();
+    expect(await waiting).toBe(false);
+    expect(follower.following).toBe(false);
+    expect(await follower.waitFor(follower.index.revision + 1, 60_000)).toBe(false);
+    expect(groupsOf(follower.index, "user:ann")).toEqual(["a"]);
+  });
+
+  it("picks up a schema write and rebuilds the closure for it", async () => {
+    const store = await storeWith(["group:a#member@user:ann", "group:b#member@group:a#member"]);
+    const follower = await follow(store);
+    const revision = await store.writeSchema(
+      `
+definition user {}
+caveat only_if(flag bool) { flag }
+definition group {
+  relation member: user | group#member | user with only_if
+}
+definition doc {
+  relation viewer: user | group#member
+}`,
+      async () => {},
+    );
+    expect(await follower.waitFor(revision, 5_000)).toBe(true);
+    expect(follower.index.schema?.caveats.has("only_if")).toBe(true);
+    expect(follower.index.isClosed("group", "member")).toBe(false);
+    expect(follower.index.memberships(parseSubjectRef("user:ann")).get("group#member")).toBeUndefined();
+  });
+
+  it("reaches the revision of a write that changed nothing, through the watch's checkpoints", async () => {
+    const store = await storeWith(["group:a#member@user:ann"]);
+    const follower = await follow(store);
+    const builtAt = follower.index.revision;
+    const revision = await store.write([{ operation: "delete", relationship: parseRelationship("group:a#member@user:nobody") }]);
+    expect(await follower.waitFor(revision, 5_000)).toBe(true);
+    expect(follower.index.revision).toBe(revision);
+    expect(follower.index.lastChangedAt("group", "member")).toBe(builtAt);
+  });
+
+  it("logs a failing watch, stops following, and catches up once the store answers", async () => {
+    const inner = await storeWith(["group:a#member@user:ann"]);
+    const failing = new FlakyWatchStore(inner);
+    const warnings: string[] = [];
+    const follower = await follow(failing, { info: () => {}, warn: (_fields, message) => warnings.push(message) });
+    failing.breakWatch();
+    const revision = await inner.write([{ operation: "touch", relationship: parseRelationship("group:a#member@user:bob") }]);
+    expect(await follower.waitFor(revision, 5_000)).toBe(true);
+    expect(groupsOf(follower.index, "user:bob")).toEqual(["a"]);
+    expect(warnings).toContain("graph index: the store's watch failed; retrying");
+    expect(follower.following).toBe(true);
+  });
+
+  it("reloads the index when the store no longer keeps the history it would follow from", async () => {
+    const inner = await storeWith(["group:a#member@user:ann"]);
+    const failing = new FlakyWatchStore(inner);
+    const warnings: string[] = [];
+    const follower = await follow(failing, { info: () => {}, warn: (_fields, message) => warnings.push(message) });
+    const before = follower.index;
+    const revision = await inner.write([{ operation: "touch", relationship: parseRelationship("group:b#member@group:a#member") }]);
+    expect(await follower.waitFor(revision, 5_000)).toBe(true);
+    failing.breakWatch(new FailedPreconditionError("afterRevision: history before revision 9 was garbage collected", { field: "afterRevision" }));
+    const next = await inner.write([{ operation: "touch", relationship: parseRelationship("group:a#member@user:bob") }]);
+    expect(await follower.waitFor(next, 5_000)).toBe(true);
+    expect(warnings).toContain("graph index: cannot follow the store from its revision; reloading");
+    expect(follower.index).not.toBe(before);
+    expect(groupsOf(follower.index, "user:bob")).toEqual(["a", "b"]);
+    expect(groupsOf(before, "user:bob")).toEqual([]);
+  });
+});
+
+describe("buildGraphIndex", () => {
+  it("loads an index of the store's head that does not follow later writes", async () => {
+    const store = await storeWith(["group:a#member@user:ann"]);
+    const index = await buildGraphIndex(store);
+    await store.write([{ operation: "touch", relationship: parseRelationship("group:a#member@user:bob") }]);
+    expect(groupsOf(index, "user:ann")).toEqual(["a"]);
+    expect(index.numberOf("user", "bob")).toBeUndefined();
+    await store.close();
+  });
+});
+
+/** FlakyWatchStore is a MemoryStore whose running watch can be made to fail once. */
+class FlakyWatchStore extends MemoryStore {
+  readonly #inner: MemoryStore;
+  #fail: ((error: Error) => void) | undefined;
+
+  constructor(inner: MemoryStore) {
+    super();
+    this.#inner = inner;
+  }
+
+  breakWatch(error: Error = new Error("connection lost")): void {
+    this.#fail?.(error);
+  }
+
+  override headRevision() {
+    return this.#inner.headRevision();
+  }
+
+  override snapshot(revision: number) {
+    return this.#inner.snapshot(revision);
+  }
+
+  override readSchema() {
+    return this.#inner.readSchema();
+  }
+
+  override async *watch(afterRevision: number, signal: AbortSignal) {
+    const local = new AbortController();
+    const failed = new Promise<never>((_, reject) => {
+      this.#fail = (error) => {
+        this.#fail = undefined;
+        local.abort();
+        reject(error);
+      };
+    });
+    failed.catch(() => {});
+    signal.addEventListener("abort", () => local.abort(), { once: true });
+    const iterator = this.#inner.watch(afterRevision, local.signal)[Symbol.asyncIterator]();
+    for (;;) {
+      const next = await Promise.race([iterator.next(), failed]);
+      if (next.done) return;
+      yield next.value;
+    }
+  }
+}

@@ -1,0 +1,171 @@
+import { BugError, FailedPreconditionError } from "../tuple/index.ts";
+import type { Revision } from "../tuple/index.ts";
+import type { Store, StoredSchema } from "../store/index.ts";
+import type { GraphIndexFollower, GraphIndexFollowerOptions } from "./graph-follower-types.ts";
+import type { GraphIndex } from "./graph-index.ts";
+import type { GraphIndexView } from "./graph-types.ts";
+import { loadGraphIndex } from "./load-graph-index.ts";
+
+const DEFAULT_RETRY_MS = 2_000;
+const FIRST_RETRY_MS = 50;
+
+/**
+ * startGraphIndexFollower loads the index at the store's head (resolving once it is loaded) and
+ * follows the store's watch from there, in the background, until `stop`.
+ */
+export async function startGraphIndexFollower(store: Store, options: GraphIndexFollowerOptions = {}): Promise<GraphIndexFollower> {
+  const index = await loadGraphIndex(store, options);
+  return new StoreGraphIndexFollower(store, index, options);
+}
+
+interface Waiter {
+  readonly revision: Revision;
+  readonly resolve: (reached: boolean) => void;
+}
+
+/**
+ * StoreGraphIndexFollower is the GraphIndexFollower over a Store. Failures and their handling:
+ * - the watch breaks off (store unreachable): `following` turns false and the watch resumes from
+ *   the index's revision after a backoff doubling from 50 ms up to `retryMs`;
+ * - the watch fell behind garbage collection (FailedPreconditionError), or applying a change set
+ *   hit an impossible state (BugError): a fresh index is loaded at the head and replaces this one
+ *   (`index` then returns the new object; the head is never older, so the index never goes back).
+ */
+class StoreGraphIndexFollower implements GraphIndexFollower {
+  readonly #store: Store;
+  readonly #options: GraphIndexFollowerOptions;
+  readonly #abort = new AbortController();
+  readonly #listeners = new Set<(revision: Revision) => void>();
+  readonly #waiters = new Set<Waiter>();
+  readonly #running: Promise<void>;
+  #index: GraphIndex;
+  #following = false;
+  #stopped = false;
+  // The head read when the current watch started: `following` turns true once it is reached.
+  #catchUpTarget: Revision = Number.POSITIVE_INFINITY;
+
+  constructor(store: Store, index: GraphIndex, options: GraphIndexFollowerOptions) {
+    this.#store = store;
+    this.#index = index;
+    this.#options = options;
+    this.#running = this.#run();
+  }
+
+  get index(): GraphIndexView {
+    return this.#index;
+  }
+
+  get following(): boolean {
+    return this.#following;
+  }
+
+  waitFor(revision: Revision, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    if (this.#index.revision >= revision) return Promise.resolve(true);
+    if (this.#stopped || signal?.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const finish = (reached: boolean): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        this.#waiters.delete(waiter);
+        resolve(reached);
+      };
+      const onAbort = (): void => finish(false);
+      const waiter: Waiter = { revision, resolve: finish };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#waiters.add(waiter);
+    });
+  }
+
+  onAdvance(listener: (revision: Revision) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#following = false;
+    this.#abort.abort();
+    await this.#running;
+    for (const waiter of [...this.#waiters]) waiter.resolve(false);
+  }
+
+  async #run(): Promise<void> {
+    let reload = false;
+    let attempt = 0;
+    while (!this.#stopped) {
+      try {
+        if (reload) {
+          const fresh = await loadGraphIndex(this.#store, this.#options);
+          if (this.#stopped) return;
+          this.#index = fresh;
+          reload = false;
+          this.#advanced();
+        }
+        await this.#follow(() => {
+          attempt = 0;
+        });
+        // A watch ends by itself only when its store is going away: retried like a failure.
+        if (!this.#stopped) throw new Error("the store's watch ended");
+      } catch (error) {
+        if (this.#stopped) return;
+        this.#following = false;
+        reload = error instanceof FailedPreconditionError || error instanceof BugError;
+        const delayMs = Math.min(this.#options.retryMs ?? DEFAULT_RETRY_MS, FIRST_RETRY_MS * 2 ** attempt);
+        attempt++;
+        this.#options.logger?.warn(
+          { err: error, revision: this.#index.revision, retryInMs: delayMs, reload },
+          reload ? "graph index: cannot follow the store from its revision; reloading" : "graph index: the store's watch failed; retrying",
+        );
+        await sleep(delayMs, this.#abort.signal);
+      }
+    }
+  }
+
+  // Follows the watch from the index's revision until it is stopped (or the watch throws).
+  async #follow(onChangeSet: () => void): Promise<void> {
+    this.#catchUpTarget = await this.#store.headRevision();
+    this.#updateFollowing();
+    const watch = this.#store.watch(this.#index.revision, this.#abort.signal, { checkpoints: true });
+    for await (const changeSet of watch) {
+      let stored: StoredSchema | undefined;
+      if (changeSet.schemaChanged) stored = await this.#store.readSchema();
+      if (this.#stopped) return;
+      onChangeSet();
+      // A checkpoint that tells nothing new is harmless; a change set from the past is a bug (apply).
+      if (changeSet.changes.length === 0 && !changeSet.schemaChanged && changeSet.revision <= this.#index.revision) continue;
+      this.#index.apply(changeSet, stored);
+      this.#updateFollowing();
+      this.#advanced();
+    }
+  }
+
+  #updateFollowing(): void {
+    if (this.#index.revision >= this.#catchUpTarget) this.#following = true;
+  }
+
+  #advanced(): void {
+    const revision = this.#index.revision;
+    for (const waiter of [...this.#waiters]) if (waiter.revision <= revision) waiter.resolve(true);
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(revision);
+      } catch (error) {
+        this.#options.logger?.warn({ err: error, revision }, "graph index: an onAdvance listener threw");
+      }
+    }
+  }
+}
+
+// Resolves after `ms`, or at once when `signal` aborts.
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

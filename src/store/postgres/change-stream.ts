@@ -1,0 +1,207 @@
+import type { Revision } from "../../tuple/index.ts";
+import { StoreUnavailableError } from "../errors.ts";
+import type { Change, ChangeSet } from "../store.ts";
+import { KEY_COLUMNS, Params, SELECT_COLUMNS, keyJoin, prefixed, toRelationship } from "./relationship-sql.ts";
+import type { RelationshipRow } from "./relationship-sql.ts";
+import type { SqlQueryable } from "./sql-client.ts";
+import { translateSqlError } from "./sql-errors.ts";
+
+// Rows per page of a watch replay.
+const WATCH_PAGE = 1_000;
+
+interface ChangeRow extends RelationshipRow {
+  revision: number | string;
+  operation: "touch" | "delete";
+}
+
+/** ChangeStreamOptions are what a ChangeStream needs from its PostgresStore. */
+export interface ChangeStreamOptions {
+  /** Runs the stream's statements; its errors are already translated as the store's are. */
+  readonly sql: SqlQueryable;
+  /** Starts listening to the commit notifications of every instance (SqlClient.listen on the store's channel). */
+  readonly listen: (onNotify: () => void) => Promise<() => Promise<void>>;
+  /** How often a waiting watch re-reads without a notification (see PostgresStoreOptions.watchPollMs). */
+  readonly pollMs: number;
+  /** Throws FailedPreconditionError when `revision` is newer than the head or no longer kept. */
+  readonly assertReadable: (revision: Revision, field: string) => Promise<void>;
+}
+
+/**
+ * ChangeStream is PostgresStore's watch. It replays change sets from the relationships table,
+ * then follows new commits: it wakes on each commit's NOTIFY (from any instance), on `wake` (a
+ * commit of this instance), and every `pollMs` as a safety net for notifications lost while the
+ * LISTEN connection reconnected. `close` ends every running watch with StoreUnavailableError.
+ */
+export class ChangeStream {
+  readonly #options: ChangeStreamOptions;
+  readonly #commitWaiters = new Set<() => void>();
+  #listening: Promise<void> | undefined;
+  #unlisten: (() => Promise<void>) | undefined;
+  #closed = false;
+
+  constructor(options: ChangeStreamOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * follow yields the change sets after `afterRevision` (which the caller has checked is
+   * readable), in revision order, until `signal` aborts; with `checkpoints`, also the schema
+   * writes and checkpoints of WatchOptions.
+   */
+  async *follow(afterRevision: Revision, signal: AbortSignal, checkpoints: boolean): AsyncIterable<ChangeSet> {
+    await this.#listen();
+    let last = afterRevision;
+    while (!signal.aborted) {
+      this.#assertOpen();
+      // Armed before reading, so that a commit between the read and the wait is not missed.
+      const commit = this.#nextCommit(signal);
+      const changeSets = checkpoints ? await this.#changeSetsWithCheckpoint(last) : (await this.#changesAfter(last, undefined)).changeSets;
+      if (changeSets.length === 0) {
+        await commit.wait;
+        continue;
+      }
+      commit.cancel();
+      for (const changeSet of changeSets) {
+        last = changeSet.revision;
+        yield changeSet;
+      }
+    }
+  }
+
+  /** wake makes every waiting watch read again at once: this instance has just committed. */
+  wake(): void {
+    for (const wake of [...this.#commitWaiters]) wake();
+  }
+
+  /** close stops listening and ends every watch (the next read throws StoreUnavailableError). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.wake();
+    const unlisten = this.#unlisten;
+    this.#unlisten = undefined;
+    await unlisten?.().catch(() => {});
+  }
+
+  // The change sets after `last` as a watch with checkpoints yields them. The head H is read
+  // first, then the changes up to it: H committed, so every revision up to H committed with its
+  // rows (writers commit one at a time, in revision order, each revision's rows in the same
+  // transaction as its `revisions` row), and the later read of changes sees them all. So once
+  // the changes up to H are delivered, a checkpoint at H cannot be followed by a change at or
+  // below H (pinned by the conformance test "yields strictly increasing revisions up to the head
+  // with writes racing the watch").
+  async #changeSetsWithCheckpoint(last: Revision): Promise<ChangeSet[]> {
+    const { head, schemaRevision } = await this.#headAndSchemaRevision();
+    const { changeSets, complete } = await this.#changesAfter(last, head);
+    // A page that ends early delivers only up to its last change set: a later schema write
+    // waits for the next read, so that revisions stay in order (conformance test "keeps a schema
+    // write in revision order in a replay of many changes").
+    const delivered = complete ? head : (changeSets[changeSets.length - 1]?.revision ?? last);
+    if (schemaRevision !== undefined && schemaRevision > last && schemaRevision <= delivered) {
+      // A schema write changes no relationship, so no change set shares its revision.
+      const before = changeSets.findIndex((changeSet) => changeSet.revision > schemaRevision);
+      changeSets.splice(before === -1 ? changeSets.length : before, 0, { revision: schemaRevision, changes: [], schemaChanged: true });
+    }
+    const newest = changeSets[changeSets.length - 1]?.revision ?? last;
+    if (complete && head > newest) changeSets.push({ revision: head, changes: [], checkpoint: true });
+    return changeSets;
+  }
+
+  // The head, and the revision of the stored schema (undefined: none), read in one statement.
+  async #headAndSchemaRevision(): Promise<{ head: Revision; schemaRevision: Revision | undefined }> {
+    const { rows } = await this.#options.sql.query<{ head: number | string; schema_revision: number | string | null }>(
+      "SELECT (SELECT max(revision) FROM revisions) AS head, (SELECT revision FROM schema_text) AS schema_revision",
+    );
+    const row = rows[0];
+    return { head: Number(row?.head), schemaRevision: row?.schema_revision == null ? undefined : Number(row.schema_revision) };
+  }
+
+  // Change sets after `last` (and up to `upTo`, if given), whole, oldest first; a page ends at a
+  // revision boundary. `complete`: every change up to `upTo` (or up to now) is in `changeSets`.
+  async #changesAfter(last: Revision, upTo: Revision | undefined): Promise<{ changeSets: ChangeSet[]; complete: boolean }> {
+    let rows = await this.#changeRows(last, upTo, undefined);
+    if (rows.length === 0) {
+      // Nothing new, or `last` was collected meanwhile (then changes after it may be lost).
+      await this.#options.assertReadable(last, "afterRevision");
+      return { changeSets: [], complete: true };
+    }
+    const complete = rows.length < WATCH_PAGE;
+    if (!complete) {
+      const lastRevision = Number((rows[rows.length - 1] as ChangeRow).revision);
+      const firstRevision = Number((rows[0] as ChangeRow).revision);
+      rows = firstRevision === lastRevision ? await this.#changeRows(last, undefined, firstRevision) : rows.filter((row) => Number(row.revision) !== lastRevision);
+    }
+    const changeSets: ChangeSet[] = [];
+    for (const row of rows) {
+      const revision = Number(row.revision);
+      const change: Change = { operation: row.operation, relationship: toRelationship(row) };
+      const current = changeSets[changeSets.length - 1];
+      if (current?.revision === revision) (current.changes as Change[]).push(change);
+      else changeSets.push({ revision, changes: [change] });
+    }
+    return { changeSets, complete };
+  }
+
+  // The changes after `last` and up to `upTo` (a page), or all of revision `only`. A touch that
+  // replaced a version ends the old one at the same revision: that is one change (touch), not a
+  // delete and a touch.
+  async #changeRows(last: Revision, upTo: Revision | undefined, only: Revision | undefined): Promise<ChangeRow[]> {
+    const params = new Params();
+    const lastParam = params.add(last);
+    const bounds = only !== undefined ? [`= ${params.add(only)}`] : [`> ${lastParam}`, ...(upTo === undefined ? [] : [`<= ${params.add(upTo)}`])];
+    const inRange = (column: string): string => bounds.map((bound) => `${column} ${bound}`).join(" AND ");
+    const limit = only === undefined ? `LIMIT ${params.add(WATCH_PAGE)}` : "";
+    const { rows } = await this.#options.sql.query<ChangeRow>(
+      `SELECT * FROM (
+         SELECT created_revision AS revision, created_position AS position, 'touch' AS operation, ${SELECT_COLUMNS}
+         FROM relationships WHERE ${inRange("created_revision")}
+         UNION ALL
+         SELECT d.deleted_revision, d.deleted_position, 'delete', ${prefixed("d", SELECT_COLUMNS)}
+         FROM relationships d WHERE ${inRange("d.deleted_revision")}
+           AND NOT EXISTS (SELECT 1 FROM relationships n WHERE n.created_revision = d.deleted_revision AND ${keyJoin("n", "d")})
+       ) changes
+       WHERE EXISTS (SELECT 1 FROM revisions WHERE revision = ${lastParam})
+       ORDER BY revision, position, ${KEY_COLUMNS} ${limit}`,
+      params.values,
+    );
+    return rows;
+  }
+
+  async #listen(): Promise<void> {
+    this.#listening ??= this.#options.listen(() => this.wake()).then(
+      (unlisten) => {
+        if (this.#closed) {
+          unlisten().catch(() => {});
+          return;
+        }
+        this.#unlisten = unlisten;
+      },
+      (error: unknown) => {
+        this.#listening = undefined;
+        throw translateSqlError(error);
+      },
+    );
+    await this.#listening;
+  }
+
+  // Resolves on the next commit seen (here or notified), on close, on abort, or after the poll
+  // interval, whichever comes first.
+  #nextCommit(signal: AbortSignal): { wait: Promise<void>; cancel: () => void } {
+    let cancel = (): void => {};
+    const wait = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => cancel(), this.#options.pollMs);
+      cancel = (): void => {
+        clearTimeout(timer);
+        this.#commitWaiters.delete(cancel);
+        signal.removeEventListener("abort", cancel);
+        resolve();
+      };
+      this.#commitWaiters.add(cancel);
+      signal.addEventListener("abort", cancel, { once: true });
+    });
+    return { wait, cancel };
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StoreUnavailableError("store is closed");
+  }
+}
