@@ -29,8 +29,11 @@ export type ConsistencyRequirement =
  *   token older than the kept history is still honoured: the head is at least as fresh as it;
  * - at_exact_snapshot(t): exactly t, which must still be within the kept history.
  * With a following index, reads go where the index can answer them without asking the store:
- * - minimize_latency: the index's revision (a committed revision, at most milliseconds old: the
- *   cheapest answer, like SpiceDB's quantized revision but fresher);
+ * - minimize_latency: the index's revision, once it has reached `ownWrites` (the newest revision
+ *   written through this server, so that a client never reads from before its own write here;
+ *   waiting up to INDEX_WAIT_MS, else the head). It is a committed revision, normally
+ *   milliseconds old, at worst as old as the store's watch is slow to report (Postgres: a lost
+ *   notification is caught up by the watch's poll, every 5 s), like SpiceDB's quantized revision;
  * - at_least_as_fresh(t): the index's revision once it has reached t (waiting up to INDEX_WAIT_MS),
  *   which is then known to be this datastore's and not ahead of the head; if it does not get there
  *   in time, the head as above;
@@ -44,11 +47,13 @@ export async function resolveRevision(
   datastoreTag: string,
   requirement: ConsistencyRequirement,
   follower?: GraphIndexFollower | undefined,
+  ownWrites: Revision = 0,
 ): Promise<Revision> {
   const index = follower?.following === true ? follower : undefined;
   switch (requirement.kind) {
     case "minimize_latency":
-      return index === undefined ? store.headRevision() : index.index.revision;
+      if (index !== undefined && (await index.waitFor(ownWrites, INDEX_WAIT_MS))) return index.index.revision;
+      return store.headRevision();
     case "fully_consistent": {
       const head = await store.headRevision();
       if (index !== undefined && (await index.waitFor(head, INDEX_WAIT_MS))) return index.index.revision;

@@ -49,6 +49,8 @@ export class MandateCommands {
   #compiled: { readonly revision: Revision; readonly schema: Schema } | undefined;
   // Schema writes through this server run one after another (see writeSchema).
   #schemaWrites: Promise<unknown> = Promise.resolve();
+  // The newest revision written through this server: minimize_latency never reads from before it.
+  #ownWrites: Revision = 0;
   // The datastore id never changes for a store, so its tag is read once.
   #datastoreTag: Promise<string> | undefined;
 
@@ -338,20 +340,26 @@ export class MandateCommands {
     return { text: stored.text, revision: await this.#store.headRevision() };
   }
 
-  /** #visible waits (bounded, see WRITE_VISIBILITY_WAIT_MS) until the graph index has applied `revision`, and returns it. */
+  /**
+   * #visible records `revision` as written through this server and waits (bounded, see
+   * WRITE_VISIBILITY_WAIT_MS) until the graph index has applied it; it returns `revision`. While
+   * the index is not following the store there is nothing to wait for: reads go to the store.
+   */
   async #visible(revision: Revision): Promise<Revision> {
-    await this.#follower?.waitFor(revision, WRITE_VISIBILITY_WAIT_MS);
+    this.#ownWrites = Math.max(this.#ownWrites, revision);
+    if (this.#follower?.following === true) await this.#follower.waitFor(revision, WRITE_VISIBILITY_WAIT_MS);
     return revision;
   }
 
   #resolve(consistency: ConsistencyRequirement): Promise<Revision> {
-    return this.datastoreTag().then((tag) => resolveRevision(this.#store, tag, consistency, this.#follower));
+    return this.datastoreTag().then((tag) => resolveRevision(this.#store, tag, consistency, this.#follower, this.#ownWrites));
   }
 
   /**
    * #schemaForRead is the schema a check or expand at `revision` runs with: the graph index's when
-   * it has applied `revision` (it is then the schema as of the index's revision, which the
-   * store's current schema would be too, without a round trip), else the stored one.
+   * it has applied `revision` (the index pairs each revision it applies with the schema written
+   * at or before it, so this is the schema as of the index's revision, saving a round trip), else
+   * the store's current one.
    */
   async #schemaForRead(revision: Revision): Promise<Schema> {
     const index = this.#follower?.index;

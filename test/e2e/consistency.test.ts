@@ -5,6 +5,10 @@ import { datastoreTagOf, decodeZedToken, encodeZedToken } from "../../src/api/in
 import { DRIVE_SCHEMA, rejection, startHarness, update } from "./harness.ts";
 import type { Harness } from "./harness.ts";
 import { storeKinds } from "./store-kinds.ts";
+import { MemoryStore } from "../../src/store/index.ts";
+import type { ChangeSet, WatchOptions } from "../../src/store/index.ts";
+import { parseRelationship } from "../../src/tuple/index.ts";
+import type { Revision } from "../../src/tuple/index.ts";
 
 const ANN_VIEWS_README: WireCheckPermissionRequest = {
   resource: { objectType: "document", objectId: "readme" },
@@ -105,5 +109,64 @@ describe.each(await storeKinds())("consistency over gRPC (%s store)", (_kind, op
     expect(next).not.toBe(revokedAt);
     const response = await check({ atLeastAsFresh: { token: revokedAt } });
     expect(response.checkedAt?.token).toBe(next);
+  });
+});
+
+/** LaggingStore is a MemoryStore whose watch holds back change sets while `lagging`: a graph index following it falls behind. */
+class LaggingStore extends MemoryStore {
+  lagging = false;
+  #resume: (() => void) | undefined;
+
+  override async *watch(afterRevision: Revision, signal: AbortSignal, options?: WatchOptions): AsyncIterable<ChangeSet> {
+    for await (const changeSet of super.watch(afterRevision, signal, options)) {
+      while (this.lagging) await new Promise<void>((resolve) => (this.#resume = resolve));
+      yield changeSet;
+    }
+  }
+
+  catchUp(): void {
+    this.lagging = false;
+    this.#resume?.();
+  }
+}
+
+describe("consistency while the graph index lags behind the store", () => {
+  let h: Harness;
+  let store: LaggingStore;
+  let grantedAt: string;
+  beforeEach(async () => {
+    store = new LaggingStore();
+    h = await startHarness({ store: async () => store });
+    await h.client.writeSchema({ schema: DRIVE_SCHEMA });
+    grantedAt = (await h.client.writeRelationships({ updates: [update("create", "document:readme#viewer@user:ann")] })).writtenAt?.token ?? "";
+    store.lagging = true;
+  });
+  afterEach(async () => {
+    store.catchUp();
+    await h.close();
+  });
+
+  const check = (consistency: WireConsistency | null) => h.client.check({ ...ANN_VIEWS_README, consistency });
+
+  it.each<[string, (revokedAt: string) => WireConsistency | null]>([
+    ["minimize_latency", () => ({ minimizeLatency: true })],
+    ["fully_consistent", () => ({ fullyConsistent: true })],
+    ["at_least_as_fresh the revocation", (revokedAt) => ({ atLeastAsFresh: { token: revokedAt } })],
+  ])("never answers from before a revocation made through the same server, with %s", async (_mode, consistency) => {
+    const revokedAt = (await h.client.writeRelationships({ updates: [update("delete", "document:readme#viewer@user:ann")] })).writtenAt?.token ?? "";
+    const response = await check(consistency(revokedAt));
+    expect(response.permissionship).toBe("PERMISSIONSHIP_NO_PERMISSION");
+    expect(response.checkedAt?.token).toBe(revokedAt);
+  });
+
+  it("answers minimize_latency from the index's revision for a write made elsewhere, naming that revision in its token, and fully_consistent from the newest", async () => {
+    // Another replica's write: straight to the store, so this server has not seen it.
+    await store.write([{ operation: "delete", relationship: parseRelationship("document:readme#viewer@user:ann") }]);
+    const latest = await check({ minimizeLatency: true });
+    expect(latest.permissionship).toBe("PERMISSIONSHIP_HAS_PERMISSION");
+    expect(latest.checkedAt?.token).toBe(grantedAt);
+    const consistent = await check({ fullyConsistent: true });
+    expect(consistent.permissionship).toBe("PERMISSIONSHIP_NO_PERMISSION");
+    expect(decodeZedToken(consistent.checkedAt?.token ?? "", "token").revision).toBe(await store.headRevision());
   });
 });
