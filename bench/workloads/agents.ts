@@ -1,7 +1,7 @@
 // W4 agents: humans, AI agents acting for them (emulated with plain relations), service accounts.
 import type { Relationship } from "../../src/tuple/index.ts";
 import type { BenchCheck, Workload, WorkloadSize } from "./workload.ts";
-import { answer, ids, Prng, rel, SIZE_FACTOR } from "./workload.ts";
+import { answer, directGrantProbe, ids, Prng, rel, scaled, sizeFactor } from "./workload.ts";
 
 // Until delegation exists, an agent joins some of its human's teams (so it can reach at most what
 // the human reaches) and must also be allowed on the resource: agent_view = view & agents_allowed.
@@ -30,17 +30,20 @@ definition resource {
 }
 `;
 
+// About 375k relationships at `full`: 27 times that is about 10M.
+const LARGE_FACTOR = 27;
+
 /**
- * agentsWorkload builds W4 at `size` (small: 3k humans, ~3k agents, 500 service accounts, 300
- * teams, 8k resources, ~35k relationships). Humans and service accounts are checked on `view`,
+ * agentsWorkload builds W4 at `size` (full: 30k humans, ~30k agents, 5k service accounts, 3k
+ * teams, 80k resources, ~375k relationships). Humans and service accounts are checked on `view`,
  * agents on `agent_view`; tags "human", "agent", "service"; expectations from the generator's maps.
  */
 export function agentsWorkload(size: WorkloadSize, checks = 5_000, seed = 4): Workload {
-  const factor = SIZE_FACTOR[size];
+  const factor = sizeFactor(size, LARGE_FACTOR);
   const random = new Prng(seed);
-  const humans = ids("h", 3_000 * factor);
-  const services = ids("s", 500 * factor);
-  const teams = ids("t", 300 * factor);
+  const humans = ids("h", scaled(30_000, factor));
+  const services = ids("s", scaled(5_000, factor));
+  const teams = ids("t", scaled(3_000, factor));
   const relationships: Relationship[] = [];
 
   // Subjects are keyed "type:id" in the generator's own maps.
@@ -70,7 +73,7 @@ export function agentsWorkload(size: WorkloadSize, checks = 5_000, seed = 4): Wo
   }
 
   interface Grants { owner: string; viewers: string[]; teams: string[]; agentsAllowed: Set<string>; blocked: string[] }
-  const resourceIds = ids("r", 8_000 * factor);
+  const resourceIds = ids("r", scaled(80_000, factor));
   const resources = new Map<string, Grants>();
   for (const id of resourceIds) {
     const team = random.pick(teams);
@@ -138,5 +141,14 @@ export function agentsWorkload(size: WorkloadSize, checks = 5_000, seed = 4): Wo
     }
     mix.push({ resource: { type: "resource", id: resource }, permission, subject: { type, id }, expected: answer(allowed(resource, permission, type, id)), tag });
   }
-  return { name: "agents", description: "W4: humans, agents acting for them (plain relations), service accounts", size, schema: SCHEMA, relationships, checks: mix };
+  return {
+    name: "agents",
+    description: "W4: humans, agents acting for them (plain relations), service accounts",
+    size,
+    schema: SCHEMA,
+    relationships,
+    checks: mix,
+    // A fresh user is never in `blocked`, so a direct viewer grant gives it view.
+    freshnessProbe: directGrantProbe("resource", resourceIds, "viewer", "view"),
+  };
 }

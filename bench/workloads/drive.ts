@@ -1,7 +1,7 @@
 // W3 drive: folder trees six deep whose view flows down through parent->view; documents; groups.
 import type { Relationship } from "../../src/tuple/index.ts";
 import type { BenchCheck, Workload, WorkloadSize } from "./workload.ts";
-import { answer, ids, Prng, rel, SIZE_FACTOR } from "./workload.ts";
+import { answer, directGrantProbe, ids, Prng, rel, scaled, sizeFactor } from "./workload.ts";
 
 const SCHEMA = `definition user {}
 
@@ -28,17 +28,20 @@ definition document {
 /** TREE_DEPTH is the number of folder levels of each tree, the root being level 1. */
 export const TREE_DEPTH = 6;
 
+// About 325k relationships at `full`: 31 times that is about 10M.
+const LARGE_FACTOR = 31;
+
 /**
- * driveWorkload builds W3 at `size` (small: 60 binary trees of 63 folders, 3k users, 300 groups,
- * 12k documents, ~36k relationships). Checks: "inherited" (a viewer granted on an ancestor
+ * driveWorkload builds W3 at `size` (full: 500 binary trees of 63 folders, 25k users, 2.5k groups,
+ * 100k documents, ~325k relationships). Checks: "inherited" (a viewer granted on an ancestor
  * folder), "owner", "random"; expectations walk the generator's own parent map.
  */
 export function driveWorkload(size: WorkloadSize, checks = 5_000, seed = 3): Workload {
-  const factor = SIZE_FACTOR[size];
+  const factor = sizeFactor(size, LARGE_FACTOR);
   const random = new Prng(seed);
-  const users = ids("u", 3_000 * factor);
-  const groups = ids("g", 300 * factor);
-  const trees = 60 * factor;
+  const users = ids("u", scaled(25_000, factor));
+  const groups = ids("g", scaled(2_500, factor));
+  const trees = scaled(500, factor);
   const relationships: Relationship[] = [];
 
   const groupMembers = new Map<string, Set<string>>();
@@ -77,7 +80,7 @@ export function driveWorkload(size: WorkloadSize, checks = 5_000, seed = 3): Wor
       grant("folder", id, node);
     }
   }
-  const documentIds = ids("d", 12_000 * factor);
+  const documentIds = ids("d", scaled(100_000, factor));
   const documents = new Map<string, Node>();
   for (const id of documentIds) {
     const node: Node = { parent: random.pick(folderIds), owner: random.pick(users), users: [], groups: [] };
@@ -124,5 +127,13 @@ export function driveWorkload(size: WorkloadSize, checks = 5_000, seed = 3): Wor
     }
     mix.push({ resource: { type: "document", id: document }, permission, subject: { type: "user", id: user }, expected: answer(allowed(document, permission, user)), tag });
   }
-  return { name: "drive", description: "W3: folder trees 6 deep with parent->view, documents, groups", size, schema: SCHEMA, relationships, checks: mix };
+  return {
+    name: "drive",
+    description: "W3: folder trees 6 deep with parent->view, documents, groups",
+    size,
+    schema: SCHEMA,
+    relationships,
+    checks: mix,
+    freshnessProbe: directGrantProbe("document", documentIds, "viewer", "view"),
+  };
 }

@@ -5,12 +5,12 @@ import { nestedGroupsWorkload } from "./nested-groups.ts";
 import { rbacWorkload } from "./rbac.ts";
 import type { Workload, WorkloadSize } from "./workload.ts";
 
-export { Prng, WORKLOAD_SIZES, SIZE_FACTOR } from "./workload.ts";
-export type { Workload, WorkloadSize, BenchCheck, BenchAnswer } from "./workload.ts";
+export { Prng, WORKLOAD_SIZES, LARGE_RELATIONSHIPS, sizeFactor } from "./workload.ts";
+export type { Workload, WorkloadSize, BenchCheck, BenchAnswer, FreshnessProbe } from "./workload.ts";
 export { rbacWorkload, nestedGroupsWorkload, driveWorkload, agentsWorkload };
 
 /** WORKLOADS maps each workload's command-line name (and its W-number) to its generator. */
-export const WORKLOADS: Readonly<Record<string, (size: WorkloadSize) => Workload>> = {
+export const WORKLOADS: Readonly<Record<string, (size: WorkloadSize, checks?: number) => Workload>> = {
   rbac: rbacWorkload,
   w1: rbacWorkload,
   "nested-groups": nestedGroupsWorkload,

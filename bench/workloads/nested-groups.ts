@@ -1,7 +1,7 @@
 // W2 nested groups: chains of groups nested 8 deep; documents shared with groups.
 import type { Relationship } from "../../src/tuple/index.ts";
 import type { BenchCheck, Workload, WorkloadSize } from "./workload.ts";
-import { answer, ids, Prng, rel, SIZE_FACTOR } from "./workload.ts";
+import { answer, directGrantProbe, ids, Prng, rel, scaled, sizeFactor } from "./workload.ts";
 
 const SCHEMA = `definition user {}
 
@@ -18,19 +18,22 @@ definition document {
 /** NESTING_DEPTH is how many levels each chain of groups has; level 1 is the group documents name. */
 export const NESTING_DEPTH = 8;
 
+// About 155k relationships at `full`: 65 times that is about 10M.
+const LARGE_FACTOR = 65;
+
 /**
- * nestedGroupsWorkload builds W2 at `size` (small: 400 chains of 8 groups, 10k users, 8k documents,
- * ~30k relationships). Group `c{chain}l{level+1}#member` is a member of `c{chain}l{level}`, so a
+ * nestedGroupsWorkload builds W2 at `size` (full: 1,250 chains of 8 groups = 10k groups, 100k
+ * users, 80k documents, ~155k relationships). Group `c{chain}l{level+1}#member` is a member of `c{chain}l{level}`, so a
  * user directly in level 8 reaches a document shared with level 1 through 8 levels. Checks are
  * tagged "depth1" (user directly in the shared group), "depth8" (user in level 8, document shared
  * with level 1) and "random" (expectation from the generator's own closure of group members).
  */
 export function nestedGroupsWorkload(size: WorkloadSize, checks = 5_000, seed = 2): Workload {
-  const factor = SIZE_FACTOR[size];
+  const factor = sizeFactor(size, LARGE_FACTOR);
   const random = new Prng(seed);
-  const users = ids("u", 10_000 * factor);
-  const chains = 400 * factor;
-  const documents = ids("d", 8_000 * factor);
+  const users = ids("u", scaled(100_000, factor));
+  const chains = scaled(1_250, factor);
+  const documents = ids("d", scaled(80_000, factor));
   const relationships: Relationship[] = [];
   const groupName = (chain: number, level: number): string => `c${chain}l${level}`;
 
@@ -105,5 +108,13 @@ export function nestedGroupsWorkload(size: WorkloadSize, checks = 5_000, seed = 
     }
     mix.push({ resource: { type: "document", id: document }, permission: "view", subject: { type: "user", id: user }, expected: answer(allowed(document, user)), tag });
   }
-  return { name: "nested-groups", description: "W2: groups nested 8 deep, documents shared with groups", size, schema: SCHEMA, relationships, checks: mix };
+  return {
+    name: "nested-groups",
+    description: "W2: groups nested 8 deep, documents shared with groups",
+    size,
+    schema: SCHEMA,
+    relationships,
+    checks: mix,
+    freshnessProbe: directGrantProbe("document", documents, "viewer", "view"),
+  };
 }

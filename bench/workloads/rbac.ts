@@ -1,7 +1,7 @@
 // W1 rbac: users hold roles; documents have an owner and grant view/edit to roles.
 import type { Relationship } from "../../src/tuple/index.ts";
 import type { BenchCheck, Workload, WorkloadSize } from "./workload.ts";
-import { answer, ids, Prng, rel, SIZE_FACTOR } from "./workload.ts";
+import { answer, directGrantProbe, ids, Prng, rel, scaled, sizeFactor } from "./workload.ts";
 
 const SCHEMA = `definition user {}
 
@@ -18,17 +18,20 @@ definition document {
 }
 `;
 
+// About 270k relationships at `full`: 37 times that is about 10M.
+const LARGE_FACTOR = 37;
+
 /**
- * rbacWorkload builds W1 at `size` (small: 2k users, 200 roles, 10k documents, ~29k relationships)
+ * rbacWorkload builds W1 at `size` (full: 10k users, 1k roles, 100k documents, ~270k relationships)
  * and `checks` checks: a third constructed to be allowed through a role, a sixth by ownership,
  * the rest random pairs; every expectation is computed from the generator's own maps.
  */
 export function rbacWorkload(size: WorkloadSize, checks = 5_000, seed = 1): Workload {
-  const factor = SIZE_FACTOR[size];
+  const factor = sizeFactor(size, LARGE_FACTOR);
   const random = new Prng(seed);
-  const users = ids("u", 2_000 * factor);
-  const roles = ids("r", 200 * factor);
-  const documents = ids("d", 10_000 * factor);
+  const users = ids("u", scaled(10_000, factor));
+  const roles = ids("r", scaled(1_000, factor));
+  const documents = ids("d", scaled(100_000, factor));
   const relationships: Relationship[] = [];
 
   const membersOf = new Map<string, string[]>(roles.map((role) => [role, []]));
@@ -82,5 +85,13 @@ export function rbacWorkload(size: WorkloadSize, checks = 5_000, seed = 1): Work
     }
     mix.push({ resource: { type: "document", id: document }, permission, subject: { type: "user", id: user }, expected: answer(allowed(document, permission, user)), tag });
   }
-  return { name: "rbac", description: "W1: users, roles, documents granting view/edit to roles", size, schema: SCHEMA, relationships, checks: mix };
+  return {
+    name: "rbac",
+    description: "W1: users, roles, documents granting view/edit to roles",
+    size,
+    schema: SCHEMA,
+    relationships,
+    checks: mix,
+    freshnessProbe: directGrantProbe("document", documents, "owner", "view"),
+  };
 }

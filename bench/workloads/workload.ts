@@ -1,14 +1,42 @@
 // The shape every benchmark workload shares, the size knob, and the seeded PRNG the generators draw from.
 import type { Relationship } from "../../src/tuple/index.ts";
 
-/** WorkloadSize scales a workload: `small` is ~20k–50k relationships, `medium` about four times that. */
-export type WorkloadSize = "small" | "medium";
+/**
+ * WorkloadSize scales a workload. `full` is the size issue 4 names (W1: 10k users, 1k roles, 100k
+ * documents; about 150k–350k relationships for each workload); `small` is a tenth of it, `medium`
+ * 40%, and `large` scales each workload to about 10M relationships (its factor is the generator's).
+ */
+export type WorkloadSize = "small" | "medium" | "full" | "large";
 
 /** WORKLOAD_SIZES lists the accepted sizes, smallest first. */
-export const WORKLOAD_SIZES: readonly WorkloadSize[] = ["small", "medium"];
+export const WORKLOAD_SIZES: readonly WorkloadSize[] = ["small", "medium", "full", "large"];
 
-/** SIZE_FACTOR is the multiplier each size applies to a generator's base counts. */
-export const SIZE_FACTOR: Readonly<Record<WorkloadSize, number>> = { small: 1, medium: 4 };
+/** LARGE_RELATIONSHIPS is about how many relationships the `large` size of every workload holds. */
+export const LARGE_RELATIONSHIPS = 10_000_000;
+
+/**
+ * sizeFactor is the multiplier `size` applies to a generator's `full` counts; `largeFactor` is the
+ * generator's own factor for `large` (its relationships at `full` divided into LARGE_RELATIONSHIPS).
+ */
+export function sizeFactor(size: WorkloadSize, largeFactor: number): number {
+  switch (size) {
+    case "small":
+      return 0.1;
+    case "medium":
+      return 0.4;
+    case "full":
+      return 1;
+    case "large":
+      return largeFactor;
+    default:
+      throw new RangeError(`size: "${String(size)}" is not one of ${WORKLOAD_SIZES.join(", ")}`);
+  }
+}
+
+/** scaled is `count` at `factor`, rounded, and at least 1. */
+export function scaled(count: number, factor: number): number {
+  return Math.max(1, Math.round(count * factor));
+}
 
 /** BenchAnswer is the answer a check must get; the generator knows it from how it built the data. */
 export type BenchAnswer = "allowed" | "denied";
@@ -25,6 +53,16 @@ export interface BenchCheck {
   readonly tag: string;
 }
 
+/**
+ * FreshnessProbe is one write of the freshness phase and the check that must see it: the
+ * relationship gives a subject that appears nowhere else (so no other check's answer changes) a
+ * direct grant, and `check` (expected "allowed") asks for it.
+ */
+export interface FreshnessProbe {
+  readonly relationship: Relationship;
+  readonly check: BenchCheck;
+}
+
 /** Workload is a schema (SpiceDB DSL), the relationships to load, and the check mix to replay. */
 export interface Workload {
   readonly name: string;
@@ -33,6 +71,25 @@ export interface Workload {
   readonly schema: string;
   readonly relationships: readonly Relationship[];
   readonly checks: readonly BenchCheck[];
+  /** freshnessProbe is probe number `n` (n >= 0); distinct n give distinct subjects. */
+  freshnessProbe(n: number): FreshnessProbe;
+}
+
+/**
+ * directGrantProbe builds the FreshnessProbe of a workload whose `resourceType#relation` accepts
+ * plain `user` subjects and whose `permission` includes that relation outright (no exclusion can
+ * remove user `fresh{n}`): it grants user `fresh{n}` on the `n`-th of `resourceIds`, cycling.
+ */
+export function directGrantProbe(resourceType: string, resourceIds: readonly string[], relation: string, permission: string): (n: number) => FreshnessProbe {
+  return (n) => {
+    const resourceId = resourceIds[n % resourceIds.length];
+    if (resourceId === undefined) throw new RangeError("directGrantProbe: resourceIds is empty");
+    const subjectId = `fresh${n}`;
+    return {
+      relationship: rel(resourceType, resourceId, relation, "user", subjectId),
+      check: { resource: { type: resourceType, id: resourceId }, permission, subject: { type: "user", id: subjectId }, expected: "allowed", tag: "fresh" },
+    };
+  };
 }
 
 /**
