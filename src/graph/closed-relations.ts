@@ -6,25 +6,35 @@ import type { Schema } from "../schema/index.ts";
  * wildcard subject types its schema allows. The closure follows exactly the edges the plain walk
  * would: a userset subject is followed only where the relation allows its `type#relation`, a
  * wildcard matched only where the relation allows `type:*`.
+ *
+ * The closure ignores caveated and expiring relationships, so a relation is closed only while it
+ * holds none: `holdsSpecial` names the relations that hold some although their schema allows none
+ * (the schema and the data disagree, e.g. an index replaying history with a schema from another
+ * revision); they are open, and so is every relation that names them.
  */
 export class ClosedRelations {
   readonly #usersets = new Map<string, ReadonlySet<string>>();
   readonly #wildcards = new Map<string, ReadonlySet<string>>();
+  // The relations whose schema allows no caveat or expiry: closed unless they hold special ones.
+  readonly #unconditional = new Set<string>();
 
-  constructor(schema: Schema | undefined) {
+  constructor(schema: Schema | undefined, holdsSpecial: (key: string) => boolean = () => false) {
     if (schema === undefined) return;
     const candidates = new Map<string, { usersets: Set<string>; wildcards: Set<string> }>();
     for (const definition of schema.definitions.values()) {
       for (const relation of definition.relations.values()) {
         const unconditional = relation.allowedSubjects.every((allowed) => allowed.caveat === undefined && !allowed.expiration);
         if (!unconditional) continue;
+        const key = relationKey(definition.name, relation.name);
+        this.#unconditional.add(key);
+        if (holdsSpecial(key)) continue;
         const usersets = new Set<string>();
         const wildcards = new Set<string>();
         for (const allowed of relation.allowedSubjects) {
           if (allowed.relation !== undefined) usersets.add(relationKey(allowed.type, allowed.relation));
           if (allowed.wildcard) wildcards.add(allowed.type);
         }
-        candidates.set(relationKey(definition.name, relation.name), { usersets, wildcards });
+        candidates.set(key, { usersets, wildcards });
       }
     }
     // The greatest closed set: drop relations that name an open one until none does. A key that is
@@ -57,6 +67,14 @@ export class ClosedRelations {
 
   isClosed(key: string): boolean {
     return this.#usersets.has(key);
+  }
+
+  /**
+   * dependsOnSpecials: whether relation `key` holding special relationships, or ceasing to, changes
+   * the closed set (its schema allows none); for any other relation they are expected.
+   */
+  dependsOnSpecials(key: string): boolean {
+    return this.#unconditional.has(key);
   }
 
   /** allowsUserset: closed relation `parentKey` may hold usersets `childKey` (then closed too). */

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { MemoryStore } from "../store/index.ts";
 import { FailedPreconditionError, parseRelationship, parseSubjectRef } from "../tuple/index.ts";
-import type { Store } from "../store/index.ts";
+import type { ChangeSet, Store, WatchOptions } from "../store/index.ts";
 import { startGraphIndexFollower } from "./graph-index-follower.ts";
 import { buildGraphIndex } from "./load-graph-index.ts";
 import type { GraphIndexFollower, GraphLogger } from "./graph-follower-types.ts";
@@ -181,6 +181,90 @@ definition doc {
   });
 });
 
+describe("startGraphIndexFollower with schema writes piling up behind its watch", () => {
+  const S0 = `definition user {}
+definition doc {
+  relation viewer: user
+  relation banned: user
+  permission view = viewer
+}`;
+  const S1 = S0.replace("permission view = viewer", "permission view = viewer - banned");
+  const S2 = `${S1}\ndefinition other {}`;
+
+  // The schema the index carries, by name, after each change set: `revision: name`.
+  function recordSchemas(follower: GraphIndexFollower, names: Record<string, string>): string[] {
+    const seen: string[] = [];
+    follower.onAdvance((revision) => seen.push(`${revision}: ${names[follower.index.schema?.source ?? ""] ?? "unknown"}`));
+    return seen;
+  }
+
+  it("pairs each revision with the schema written at or before it, not the newest one", async () => {
+    const store = new GatedWatchStore();
+    await store.writeSchema(S0, async () => {});
+    await store.write([{ operation: "touch", relationship: parseRelationship("doc:1#viewer@user:a") }]);
+    const follower = await follow(store);
+    const seen = recordSchemas(follower, { [S0]: "S0", [S1]: "S1", [S2]: "S2" });
+    const r1 = await store.writeSchema(S1, async () => {});
+    const r2 = await store.write([{ operation: "touch", relationship: parseRelationship("doc:1#banned@user:a") }]);
+    const r3 = await store.writeSchema(S2, async () => {});
+    // A client holding the token of r1 waits for the index to reach it: it must then hold S1.
+    const reachedR1 = follower.waitFor(r1, 5_000).then((reached) => `${reached} ${follower.index.revision}: ${follower.index.schema?.source === S1 ? "S1" : "other"}`);
+    store.openWatches();
+    expect(await reachedR1).toBe(`true ${r1}: S1`);
+    expect(await follower.waitFor(r3, 5_000)).toBe(true);
+    expect(seen).toEqual([`${r1}: S1`, `${r2}: S1`, `${r3}: S2`]);
+  });
+
+  it("keeps a relation open while the schema written at the index's revision allows expiring members, though a later schema closes it", async () => {
+    const schema = (member: string): string => `use expiration
+definition user {}
+definition group {
+  relation member: ${member}
+}
+definition doc {
+  relation viewer: user | group#member
+}`;
+    const closed = schema("user | group#member");
+    const open = schema("user | group#member | user with expiration");
+    const store = new GatedWatchStore();
+    await store.writeSchema(closed, async () => {});
+    await store.write([{ operation: "touch", relationship: parseRelationship("doc:1#viewer@group:g#member") }]);
+    const follower = await follow(store);
+    const seen: string[] = [];
+    follower.onAdvance((revision) => {
+      const name = follower.index.schema?.source === open ? "open" : "closed";
+      const groups = follower.index.memberships(parseSubjectRef("user:u")).get("group#member")?.size ?? 0;
+      seen.push(`${revision}: ${name} schema, group#member ${follower.index.isClosed("group", "member") ? "closed" : "open"}, ${groups} groups`);
+    });
+    const member = parseRelationship("group:g#member@user:u[expiration:2099-01-01T00:00:00Z]");
+    const a = await store.writeSchema(open, async () => {});
+    const b = await store.write([{ operation: "touch", relationship: member }]);
+    const c = await store.write([{ operation: "delete", relationship: member }]);
+    const d = await store.writeSchema(closed, async () => {});
+    store.openWatches();
+    expect(await follower.waitFor(d, 5_000)).toBe(true);
+    expect(seen).toEqual([
+      `${a}: open schema, group#member open, 0 groups`,
+      `${b}: open schema, group#member open, 0 groups`,
+      `${c}: open schema, group#member open, 0 groups`,
+      `${d}: closed schema, group#member closed, 0 groups`,
+    ]);
+  });
+
+  it("reloads the index when a schema change set comes without the text written at it", async () => {
+    const store = new SchemaTextDroppingStore();
+    await store.writeSchema(S0, async () => {});
+    const warnings: string[] = [];
+    const follower = await follow(store, { info: () => {}, warn: (_fields, message) => warnings.push(message) });
+    const before = follower.index;
+    const revision = await store.writeSchema(S1, async () => {});
+    expect(await follower.waitFor(revision, 5_000)).toBe(true);
+    expect(warnings).toContain("graph index: cannot follow the store from its revision; reloading");
+    expect(follower.index).not.toBe(before);
+    expect(follower.index.schema?.source).toBe(S1);
+  });
+});
+
 describe("buildGraphIndex", () => {
   it("loads an index of the store's head that does not follow later writes", async () => {
     const store = await storeWith(["group:a#member@user:ann"]);
@@ -234,6 +318,39 @@ class FlakyWatchStore extends MemoryStore {
       const next = await Promise.race([iterator.next(), failed]);
       if (next.done) return;
       yield next.value;
+    }
+  }
+}
+
+/** GatedWatchStore is a MemoryStore whose watches start reading only at `openWatches`, so that writes pile up behind them. */
+class GatedWatchStore extends MemoryStore {
+  #open: () => void = () => {};
+  readonly #opened = new Promise<void>((resolve) => {
+    this.#open = resolve;
+  });
+
+  openWatches(): void {
+    this.#open();
+  }
+
+  override async *watch(afterRevision: number, signal: AbortSignal, options?: WatchOptions): AsyncIterable<ChangeSet> {
+    await this.#opened;
+    yield* super.watch(afterRevision, signal, options);
+  }
+}
+
+/** SchemaTextDroppingStore is a MemoryStore whose watch reports schema writes without their text (a broken store), once. */
+class SchemaTextDroppingStore extends MemoryStore {
+  #broken = true;
+
+  override async *watch(afterRevision: number, signal: AbortSignal, options?: WatchOptions): AsyncIterable<ChangeSet> {
+    for await (const changeSet of super.watch(afterRevision, signal, options)) {
+      if (changeSet.schemaChanged === true && this.#broken) {
+        this.#broken = false;
+        yield { revision: changeSet.revision, changes: [], schemaChanged: true };
+      } else {
+        yield changeSet;
+      }
     }
   }
 }

@@ -1,6 +1,6 @@
 import { BugError, FailedPreconditionError } from "../tuple/index.ts";
 import type { Revision } from "../tuple/index.ts";
-import type { Store, StoredSchema } from "../store/index.ts";
+import type { Store } from "../store/index.ts";
 import type { GraphIndexFollower, GraphIndexFollowerOptions } from "./graph-follower-types.ts";
 import type { GraphIndex } from "./graph-index.ts";
 import type { GraphIndexView } from "./graph-types.ts";
@@ -128,13 +128,14 @@ class StoreGraphIndexFollower implements GraphIndexFollower {
     this.#updateFollowing();
     const watch = this.#store.watch(this.#index.revision, this.#abort.signal, { checkpoints: true });
     for await (const changeSet of watch) {
-      let stored: StoredSchema | undefined;
-      if (changeSet.schemaChanged) stored = await this.#store.readSchema();
       if (this.#stopped) return;
       onChangeSet();
       // A checkpoint that tells nothing new is harmless; a change set from the past is a bug (apply).
       if (changeSet.changes.length === 0 && !changeSet.schemaChanged && changeSet.revision <= this.#index.revision) continue;
-      this.#index.apply(changeSet, stored);
+      // A schema change set carries the text written at its revision (never readSchema(), which may
+      // already return a newer schema: the index would pair this revision with another's schema).
+      // Without the text, apply throws BugError and the index is reloaded.
+      this.#index.apply(changeSet);
       this.#updateFollowing();
       this.#advanced();
     }

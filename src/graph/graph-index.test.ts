@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { compileSchema } from "../schema/index.ts";
 import { BugError, parseRelationship, parseSubjectRef } from "../tuple/index.ts";
 import { GraphIndex } from "./graph-index.ts";
-import type { IdSet } from "./graph-types.ts";
+import type { IdSet, Posting } from "./graph-types.ts";
 
 const BUILT_AT = 10;
 
@@ -25,6 +25,54 @@ function write(index: GraphIndex, ...changes: string[]): number {
     })),
   });
   return revision;
+}
+
+// The plain walk: does `type:id#relation` hold the object `subject` through any chain of
+// postings, a special relationship (unexpired here) counting as holding? `seen`: nodes already
+// explored, so that cycles end (reachability needs each node once).
+function walkHolds(index: GraphIndex, type: string, id: string, relation: string, subject: string, seen: Set<string>): boolean {
+  const node = `${type}:${id}#${relation}`;
+  if (seen.has(node)) return false;
+  seen.add(node);
+  const posting = postingOf(index, type, id, relation);
+  if (posting === undefined) return false;
+  if (holdsDirectly(index, posting, subject)) return true;
+  return usersetsOf(index, posting).some(([t, i, r]) => walkHolds(index, t, i, r, subject, seen));
+}
+
+// What the engine's fast path does: a closed relation answers from the subject's memberships, an
+// open one reads its posting and recurses into its usersets.
+function fastHolds(index: GraphIndex, type: string, id: string, relation: string, subject: string): boolean {
+  const n = index.numberOf(type, id);
+  if (n === undefined) return false;
+  if (index.isClosed(type, relation)) return index.memberships(parseSubjectRef(subject)).get(`${type}#${relation}`)?.has(n) ?? false;
+  const posting = index.posting(type, n, relation);
+  if (posting === undefined) return false;
+  if (holdsDirectly(index, posting, subject)) return true;
+  return usersetsOf(index, posting).some(([t, i, r]) => fastHolds(index, t, i, r, subject));
+}
+
+function postingOf(index: GraphIndex, type: string, id: string, relation: string): Posting | undefined {
+  const n = index.numberOf(type, id);
+  return n === undefined ? undefined : index.posting(type, n, relation);
+}
+
+function holdsDirectly(index: GraphIndex, posting: Posting, subject: string): boolean {
+  const [type, id] = subject.split(":") as [string, string];
+  const n = index.numberOf(type, id);
+  if (n !== undefined && posting.groups.get(type)?.has(n)) return true;
+  return posting.special.some((relationship) => relationship.subject.relation === undefined && `${relationship.subject.type}:${relationship.subject.id}` === subject);
+}
+
+// The userset subjects of a posting, plain and special, as [type, id, relation].
+function usersetsOf(index: GraphIndex, posting: Posting): [string, string, string][] {
+  const found: [string, string, string][] = [];
+  for (const [groupKey, set] of posting.groups) {
+    const [type, relation] = groupKey.split("#") as [string, string | undefined];
+    if (relation !== undefined) for (const m of set.values()) found.push([type, index.idOf(type, m), relation]);
+  }
+  for (const { subject } of posting.special) if (subject.relation !== undefined) found.push([subject.type, subject.id, subject.relation]);
+  return found;
 }
 
 function ids(index: GraphIndex, type: string, set: IdSet | undefined): string[] {
@@ -341,23 +389,73 @@ definition org {
 
   it("rebuilds the closure when the schema changes", () => {
     const index = build(GROUPS, ["group:g0#member@group:g1#member", "group:g1#member@user:alice"]);
-    index.apply(
-      { revision: BUILT_AT + 1, changes: [], schemaChanged: true },
-      {
-        revision: BUILT_AT + 1,
-        text: `
+    index.apply({
+      revision: BUILT_AT + 1,
+      changes: [],
+      schemaChanged: true,
+      schema: `
 definition user {}
 caveat only_if(flag bool) { flag }
 definition group {
   relation member: user | group#member | user with only_if
 }`,
-      },
-    );
+    });
     expect(index.isClosed("group", "member")).toBe(false);
     expect(membershipsOf(index, "user:alice")).toEqual({});
-    index.apply({ revision: BUILT_AT + 2, changes: [], schemaChanged: true }, { revision: BUILT_AT + 2, text: GROUPS });
+    index.apply({ revision: BUILT_AT + 2, changes: [], schemaChanged: true, schema: GROUPS });
     expect(membershipsOf(index, "user:alice")).toEqual({ "group#member": ["g0", "g1"] });
     expect(() => index.apply({ revision: BUILT_AT + 3, changes: [], schemaChanged: true })).toThrow(BugError);
+  });
+
+  // The schema forbids caveats and expiries, the data holds some (an index that paired a revision
+  // with another's schema, say): the closure cannot see them, so every relation that holds one, or
+  // names one that does, must be open, and answering through the closure where it is closed and
+  // walking the postings elsewhere (what the engine's fast path does) must equal the plain walk.
+  it("opens a relation while it holds a special relationship its schema forbids, and every relation naming it", () => {
+    const later = "[expiration:2999-01-01T00:00:00.000Z]";
+    const index = build(GROUPS, [
+      `group:g1#member@user:alice${later}`,
+      "group:g0#member@group:g1#member",
+      "doc:d0#viewer@group:g0#member",
+      "group:g2#member@user:bob",
+      "doc:d1#viewer@group:g2#member",
+    ]);
+    const closedNow = (): string[] => ["group#member", "doc#viewer"].filter((key) => index.isClosed(...(key.split("#") as [string, string])));
+    const agree = (): void => {
+      for (const [type, id, relation] of [["doc", "d0", "viewer"], ["doc", "d1", "viewer"], ["group", "g0", "member"], ["group", "g1", "member"], ["group", "g2", "member"]] as const) {
+        for (const subject of ["user:alice", "user:bob", "user:carol"]) {
+          expect(fastHolds(index, type, id, relation, subject), `${type}:${id}#${relation}@${subject}`).toBe(walkHolds(index, type, id, relation, subject, new Set()));
+        }
+      }
+    };
+    expect(closedNow()).toEqual([]);
+    expect(walkHolds(index, "doc", "d0", "viewer", "user:alice", new Set())).toBe(true);
+    agree();
+
+    write(index, `-group:g1#member@user:alice${later}`);
+    expect(closedNow()).toEqual(["group#member", "doc#viewer"]);
+    expect(membershipsOf(index, "user:bob")).toEqual({ "group#member": ["g2"], "doc#viewer": ["d1"] });
+    agree();
+
+    write(index, "+group:g1#member@user:alice", `+group:g2#member@user:carol${later}`);
+    expect(closedNow()).toEqual([]);
+    expect(membershipsOf(index, "user:alice")).toEqual({});
+    agree();
+
+    // Replaced by a plain one: closed again, and the closure rebuilt with the edges added meanwhile.
+    write(index, "+group:g2#member@user:carol");
+    expect(closedNow()).toEqual(["group#member", "doc#viewer"]);
+    expect(membershipsOf(index, "user:alice")).toEqual({ "group#member": ["g0", "g1"], "doc#viewer": ["d0"] });
+    expect(membershipsOf(index, "user:carol")).toEqual({ "group#member": ["g2"], "doc#viewer": ["d1"] });
+    agree();
+  });
+
+  it("keeps a relation whose schema allows special relationships open, holding them or not", () => {
+    const index = build(DOCS, ["doc:a#viewer@user:ann[only_if]"]);
+    expect(index.isClosed("doc", "viewer")).toBe(false);
+    write(index, "-doc:a#viewer@user:ann[only_if]");
+    expect(index.isClosed("doc", "viewer")).toBe(false);
+    expect(index.isClosed("group", "member")).toBe(true);
   });
 
   it("ends with the same closure whether built at once or kept up change by change", () => {

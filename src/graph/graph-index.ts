@@ -2,7 +2,7 @@ import { BugError, WILDCARD_ID, assertNever } from "../tuple/index.ts";
 import type { Relationship, Revision, SubjectRef } from "../tuple/index.ts";
 import { compileSchema } from "../schema/index.ts";
 import type { Schema } from "../schema/index.ts";
-import type { ChangeSet, StoredSchema } from "../store/index.ts";
+import type { ChangeSet } from "../store/index.ts";
 import { ClosedRelations, relationKey, subjectGroupKey } from "./closed-relations.ts";
 import type { GraphIndexStats, GraphIndexView, IdSet } from "./graph-types.ts";
 import { MembershipClosure } from "./membership-closure.ts";
@@ -24,6 +24,14 @@ import { PostingEntry } from "./posting-entry.ts";
  * - wildcard holders: subject type T → `type#relation` → the resources holding plain `T:*`;
  * - the membership closure over closed relations (MembershipClosure): userset edges only, as a
  *   wildcard matches the checked subject's own type and nothing reached on the way (memberships).
+ *
+ * A relation is closed only while none of its postings holds a special (caveated or expiring)
+ * relationship, whatever its schema says: the closure cannot see those, and a schema that forbids
+ * them may still meet them (it was written after them, or a bug paired the wrong revisions). The
+ * index counts special relationships per relation, and when a relation whose schema forbids them
+ * starts or stops holding some, it recomputes the closed relations and rebuilds the closure at the
+ * end of that change set (a rebuild, but only on such a disagreement; relations whose schema allows
+ * specials are never closed, so their counts change nothing).
  */
 export class GraphIndex implements GraphIndexView {
   #revision: Revision;
@@ -34,6 +42,10 @@ export class GraphIndex implements GraphIndexView {
   #loading = true;
   #plainCount = 0;
   #specialCount = 0;
+  // Live special relationships per relation key (absent: none).
+  readonly #specialsByRelation = new Map<string, number>();
+  // A relation that decides closedness started or stopped holding specials: #closed is stale.
+  #closedStale = false;
   readonly #objects = new ObjectInterner();
   readonly #forward = new Map<string, Map<string, (PostingEntry | undefined)[]>>();
   readonly #reverse = new Map<string, Map<string, (MutableIdSet | undefined)[]>>();
@@ -68,15 +80,17 @@ export class GraphIndex implements GraphIndexView {
   finishLoad(buildMs: number): void {
     this.#loading = false;
     this.#buildMs = buildMs;
+    this.#closed = this.#closedRelations();
+    this.#closedStale = false;
     this.#closure.rebuild();
   }
 
   /**
    * apply applies the change set committed at `changeSet.revision`, newer than the index's, in one
-   * synchronous step. A change set with `schemaChanged` needs the stored schema as read after it
-   * (compiled here; the closure is rebuilt for it).
+   * synchronous step. A change set with `schemaChanged` carries the schema text written at its
+   * revision (compiled here; the closure is rebuilt for it); without the text it throws BugError.
    */
-  apply(changeSet: ChangeSet, storedSchema?: StoredSchema): void {
+  apply(changeSet: ChangeSet): void {
     if (this.#loading) throw new BugError("apply before finishLoad");
     if (changeSet.revision <= this.#revision) {
       throw new BugError(`change set of revision ${changeSet.revision} applied to an index at revision ${this.#revision}`);
@@ -95,9 +109,13 @@ export class GraphIndex implements GraphIndexView {
       this.#lastChanged.set(relationKey(relationship.resource.type, relationship.relation), changeSet.revision);
     }
     if (changeSet.schemaChanged) {
-      if (storedSchema === undefined) throw new BugError(`schema change at revision ${changeSet.revision} applied without the stored schema`);
-      this.#schema = compileSchema(storedSchema.text);
-      this.#closed = new ClosedRelations(this.#schema);
+      if (changeSet.schema === undefined) throw new BugError(`schema change at revision ${changeSet.revision} came without the schema text written at it`);
+      this.#schema = compileSchema(changeSet.schema);
+      this.#closedStale = true;
+    }
+    if (this.#closedStale) {
+      this.#closed = this.#closedRelations();
+      this.#closedStale = false;
       this.#closure.rebuild();
     }
     this.#revision = changeSet.revision;
@@ -209,6 +227,7 @@ export class GraphIndex implements GraphIndexView {
     if (isSpecial(relationship)) {
       entry.addSpecial(relationship);
       this.#specialCount++;
+      this.#countSpecial(key, 1);
       return;
     }
     if (subject.id === WILDCARD_ID) {
@@ -236,6 +255,7 @@ export class GraphIndex implements GraphIndexView {
     const key = relationKey(resource.type, relation);
     if (entry.removeSpecial(subject)) {
       this.#specialCount--;
+      this.#countSpecial(key, -1);
     } else if (subject.id === WILDCARD_ID) {
       if (entry.removeWildcard(subject.type)) {
         this.#plainCount--;
@@ -257,6 +277,21 @@ export class GraphIndex implements GraphIndexView {
       }
     }
     if (entry.isEmpty) postings[r] = undefined;
+  }
+
+  // The closed relations of the index's schema, given the specials it holds now.
+  #closedRelations(): ClosedRelations {
+    return new ClosedRelations(this.#schema, (key) => this.#specialsByRelation.has(key));
+  }
+
+  #countSpecial(key: string, delta: 1 | -1): void {
+    const before = this.#specialsByRelation.get(key) ?? 0;
+    const count = before + delta;
+    if (count === 0) this.#specialsByRelation.delete(key);
+    else this.#specialsByRelation.set(key, count);
+    // Only a count leaving or reaching zero can open or close a relation (during a load,
+    // finishLoad computes the closed relations once at the end).
+    if ((before === 0) !== (count === 0) && !this.#loading && this.#closed.dependsOnSpecials(key)) this.#closedStale = true;
   }
 
   #entryForUpdate(resourceType: string, relation: string, r: number): PostingEntry {

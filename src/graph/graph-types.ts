@@ -62,9 +62,10 @@ export interface GraphIndexView {
 
   /**
    * isClosed tells whether relation `type#relation` is in the nested-membership closure: a relation
-   * (not a permission) whose allowed subjects carry no caveat and no expiration and whose userset
-   * subjects (`group#member`) all name relations that are themselves closed (computed as the
-   * greatest such set, so `member: user | group#member` is closed).
+   * (not a permission) whose allowed subjects carry no caveat and no expiration, that holds no
+   * caveated or expiring relationship (it could only if the schema and the data disagreed), and
+   * whose userset subjects (`group#member`) all name relations that are themselves closed
+   * (computed as the greatest such set, so `member: user | group#member` is closed).
    */
   isClosed(type: string, relation: string): boolean;
 

@@ -66,6 +66,11 @@ function describeChangeSets(changeSets: readonly ChangeSet[]): string[] {
   });
 }
 
+// The schema change sets among `changeSets` as "revision: text" (the text each carries).
+function schemaWrites(changeSets: readonly ChangeSet[]): string[] {
+  return changeSets.filter((changeSet) => changeSet.schemaChanged === true).map(({ revision, schema }) => `${revision}: ${schema}`);
+}
+
 // A running watch read one change set at a time. The watch starts reading at the first `next`,
 // and a store waits for commits once `next` finds nothing: a test that calls `next` before it
 // writes (after a first change set was yielded) writes while the watch waits.
@@ -685,11 +690,47 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
         const before = await touchAll(store, ["document:a#viewer@user:ann"]);
         const schema = await store.writeSchema("definition user {}", async () => {});
         const after = await touchAll(store, ["document:b#viewer@user:ann"]);
-        expect(describeChangeSets(await takeChangeSets(store, 0, 3, checkpoints))).toEqual([
+        const changeSets = await takeChangeSets(store, 0, 3, checkpoints);
+        expect(describeChangeSets(changeSets)).toEqual([
           `${before}: touch document:a#viewer@user:ann`,
           `${schema}: schema changed`,
           `${after}: touch document:b#viewer@user:ann`,
         ]);
+        expect(schemaWrites(changeSets)).toEqual([`${schema}: definition user {}`]);
+        expect(changeSets.filter((changeSet) => changeSet.schemaChanged !== true).every((changeSet) => changeSet.schema === undefined)).toBe(true);
+      });
+
+      it("reports every schema write with its text, in revision order, when several land while the watch waits", async () => {
+        const first = await touchAll(store, ["document:a#viewer@user:ann"]);
+        const watch = openWatch(store, 0, checkpoints);
+        expect(await watch.next()).toBe(`${first}: touch document:a#viewer@user:ann`);
+        const waiting = watch.next();
+        // Two schema writes in quick succession: both commit before the watch reads again, or the
+        // second lands between its reads; either way each is reported with its own text.
+        const texts = ["definition user {}\n// one", "definition user {}\n// two"];
+        const written = await Promise.all(texts.map((text) => store.writeSchema(text, async () => {})));
+        const expected = written.map((revision, i) => ({ revision, text: texts[i] })).sort((x, y) => x.revision - y.revision);
+        expect(await waiting).toBe(`${expected[0]?.revision}: schema changed`);
+        expect(await watch.next()).toBe(`${expected[1]?.revision}: schema changed`);
+        await watch.stop();
+        const replayed = await takeChangeSets(store, first, 2, checkpoints);
+        expect(schemaWrites(replayed)).toEqual(expected.map(({ revision, text }) => `${revision}: ${text}`));
+      });
+
+      it("reports every schema write with its text to a watch that fell behind, between the relationship change sets around them", async () => {
+        const first = await touchAll(store, ["document:a#viewer@user:ann"]);
+        const watching = takeChangeSets(store, 0, 1, checkpoints);
+        expect(describeChangeSets(await watching)).toEqual([`${first}: touch document:a#viewer@user:ann`]);
+        // A watch from `first` that reads only now: the stored schema is the third text, but each
+        // revision reports the text written at it.
+        const a = await store.writeSchema("definition user {}\n// a", async () => {});
+        const touched = await touchAll(store, ["document:b#viewer@user:ann"]);
+        const b = await store.writeSchema("definition user {}\n// b", async () => {});
+        const c = await store.writeSchema("definition user {}\n// c", async () => {});
+        const changeSets = await takeChangeSets(store, first, 4, checkpoints);
+        expect(describeChangeSets(changeSets)).toEqual([`${a}: schema changed`, `${touched}: touch document:b#viewer@user:ann`, `${b}: schema changed`, `${c}: schema changed`]);
+        expect(schemaWrites(changeSets)).toEqual([`${a}: definition user {}\n// a`, `${b}: definition user {}\n// b`, `${c}: definition user {}\n// c`]);
+        expect(await store.readSchema()).toEqual({ text: "definition user {}\n// c", revision: c });
       });
 
       // 600 relationships a write: a store that replays in pages of fewer rows than a few
@@ -747,6 +788,7 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
         const lag = seededRandom(seed + 1_000);
         const pick = (count: number): number => Math.floor(random() * count);
         const kinds = new Map<Revision, "changes" | "schema" | "nothing">();
+        const schemaTexts: string[] = [];
         const live = new Set<string>();
         const controller = new AbortController();
         const seen: ChangeSet[] = [];
@@ -776,8 +818,12 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
               for (const key of [...live]) if (key.startsWith(`document:${id}#`)) live.delete(key);
               break;
             }
-            default:
-              kinds.set(await store.writeSchema(`definition user {}\n// step ${step}`, async () => {}), "schema");
+            default: {
+              const text = `definition user {}\n// step ${step}`;
+              const revision = await store.writeSchema(text, async () => {});
+              kinds.set(revision, "schema");
+              schemaTexts.push(`${revision}: ${text}`);
+            }
           }
         }
         const head = await store.headRevision();
@@ -800,8 +846,8 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
           else if (checkpoint === true) expect([kind !== undefined, changes.length], context).toEqual([true, 0]);
           else expect([kind, changes.length > 0], context).toEqual(["changes", true]);
         }
-        const newestSchema = Math.max(0, ...[...kinds].filter(([, kind]) => kind === "schema").map(([revision]) => revision));
-        if (newestSchema > 0) expect(seen.some((changeSet) => changeSet.revision === newestSchema && changeSet.schemaChanged === true), context).toBe(true);
+        // Every schema write, each with the text written at it (the follower pairs revisions with them).
+        expect(schemaWrites(seen), context).toEqual(schemaTexts);
         const withChanges = seen.filter((changeSet) => changeSet.changes.length > 0);
         expect(withChanges.map((changeSet) => changeSet.revision), context).toEqual([...kinds].filter(([, kind]) => kind === "changes").map(([revision]) => revision));
         expect(describeChangeSets(withChanges), context).toEqual(describeChangeSets(await takeChangeSets(store, 0, withChanges.length)));
@@ -898,6 +944,7 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
     });
 
     describe("garbageCollect", () => {
+      const checkpoints = { checkpoints: true };
       const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
       it("keeps every revision readable until history is collected", async () => {
@@ -936,6 +983,30 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
         const next = await touchAll(store, ["document:b#viewer@user:ann"]);
         expect(await readSnapshot(store, next)).toEqual(["document:b#viewer@user:ann"]);
       });
+      it("keeps the schema writes after the oldest readable revision for a watch from there", async () => {
+        const a = await store.writeSchema("definition user {}\n// a", async () => {});
+        await pause(30);
+        const olderThan = new Date();
+        await pause(30);
+        const b = await store.writeSchema("definition user {}\n// b", async () => {});
+        const touched = await touchAll(store, ["document:a#viewer@user:ann"]);
+        const c = await store.writeSchema("definition user {}\n// c", async () => {});
+        await store.garbageCollect(olderThan);
+        expect(await store.oldestReadableRevision()).toBe(a);
+        const changeSets = await takeUntilRevision(store, a, c, checkpoints);
+        expect(describeChangeSets(changeSets)).toEqual([`${b}: schema changed`, `${touched}: touch document:a#viewer@user:ann`, `${c}: schema changed`]);
+        expect(schemaWrites(changeSets)).toEqual([`${b}: definition user {}\n// b`, `${c}: definition user {}\n// c`]);
+
+        // Collected up to the head: nothing to replay, and the next schema write is reported.
+        await pause(20);
+        await store.garbageCollect(new Date());
+        expect(await store.oldestReadableRevision()).toBe(c);
+        const watching = takeChangeSets(store, c, 1, checkpoints);
+        const d = await store.writeSchema("definition user {}\n// d", async () => {});
+        expect(schemaWrites(await watching)).toEqual([`${d}: definition user {}\n// d`]);
+        expect(await store.readSchema()).toEqual({ text: "definition user {}\n// d", revision: d });
+      });
+
       it("fails a running watch that fell behind the collected history with FailedPreconditionError", async () => {
         const first = await touchAll(store, ["document:a#viewer@user:ann"]);
         const controller = new AbortController();

@@ -87,12 +87,14 @@ export interface Change {
 /**
  * ChangeSet is every change committed at one revision, in the order they were applied. Only a watch
  * with `checkpoints` (see WatchOptions) yields change sets without changes: `schemaChanged` marks
- * the revision that wrote the schema, `checkpoint` says that nothing else changed up to `revision`.
+ * the revision that wrote the schema, and `schema` is then the text written at that revision (set
+ * exactly when `schemaChanged` is); `checkpoint` says that nothing else changed up to `revision`.
  */
 export interface ChangeSet {
   readonly revision: Revision;
   readonly changes: readonly Change[];
   readonly schemaChanged?: boolean | undefined;
+  readonly schema?: string | undefined;
   readonly checkpoint?: boolean | undefined;
 }
 
@@ -100,9 +102,10 @@ export interface ChangeSet {
  * WatchOptions: with `checkpoints`, a watch also tells a follower how far it has seen, so that one
  * that mirrors the store (the graph index) knows it has caught up even when the newest revisions
  * changed no relationship. Besides the usual change sets it then yields, in revision order:
- * - `{ revision: S, changes: [], schemaChanged: true }` for a schema write at S (when several schema
- *   writes fall between two reads of the stream, at least the newest is reported); a schema write
- *   is never merged into a relationship change set;
+ * - `{ revision: S, changes: [], schemaChanged: true, schema: text }` for EVERY schema write at S,
+ *   with the text written at S (not the stored schema as of now, which a later write may have
+ *   replaced): a follower pairs each revision with the schema live at it. A schema write is never
+ *   merged into a relationship change set;
  * - `{ revision: H, changes: [], checkpoint: true }` each time the stream has delivered everything
  *   up to the head H it read, when H is newer than the last revision it yielded (revisions that
  *   changed nothing: no-op deletes, deleteByFilter matching nothing).
@@ -199,8 +202,9 @@ export interface Store {
    * garbageCollect forgets history older than `olderThan`. Let C be the newest revision committed
    * before `olderThan` (the state as of `olderThan`): C and later stay readable, revisions before C
    * become unreadable (snapshot and watch throw FailedPreconditionError), and relationship versions
-   * deleted at C or earlier, which no readable revision can see, are physically removed. Returns how
-   * many versions were removed.
+   * deleted at C or earlier, which no readable revision can see, are physically removed. Schema
+   * writes after C stay in the history a watch from C replays. Returns how many relationship
+   * versions were removed.
    */
   garbageCollect(olderThan: Date): Promise<{ removed: number }>;
 

@@ -32,7 +32,7 @@ import { RelationshipHistory } from "./relationship-history.ts";
  * Watch yields one ChangeSet per revision that changed at least one relationship: schema writes,
  * writes with no effect (deleting what is absent) and deleteByFilter matching nothing advance the
  * head but yield nothing, unless the watch asks for checkpoints (WatchOptions); then it reports
- * every schema write, not only the newest.
+ * every schema write with the text written at it.
  *
  * Returned relationships are shared, frozen objects; `close` is idempotent and makes every later
  * call (including reads through earlier snapshots, and running watches) fail with
@@ -40,8 +40,8 @@ import { RelationshipHistory } from "./relationship-history.ts";
  */
 export class MemoryStore implements Store {
   readonly #history = new RelationshipHistory();
-  // Every change set, in revision order, and every schema write (`schemaChanged`); revisions
-  // that changed nothing are absent.
+  // Every change set, in revision order, and every schema write (`schemaChanged`, with the text
+  // written); revisions that changed nothing are absent.
   readonly #changeLog: ChangeSet[] = [];
   // Serialises writes, so that writeSchema's asynchronous validation sees a head that stays put.
   readonly #writeLock = new AsyncMutex();
@@ -149,7 +149,7 @@ export class MemoryStore implements Store {
       this.#assertOpen();
       const revision = this.#head + 1;
       this.#schema = Object.freeze({ text, revision });
-      this.#commit(revision, [], true);
+      this.#commit(revision, [], text);
       return revision;
     });
   }
@@ -274,10 +274,11 @@ export class MemoryStore implements Store {
     return Object.freeze({ revision: this.#head, changes: Object.freeze([]), checkpoint: true });
   }
 
-  #commit(revision: Revision, changes: readonly Change[], schemaChanged = false): void {
+  // `schema`: the text of a schema write (which changes no relationship).
+  #commit(revision: Revision, changes: readonly Change[], schema?: string): void {
     this.#head = revision;
     this.#committedAt.push(Math.max(this.#now(), this.#committedAt[this.#committedAt.length - 1] as number));
-    if (schemaChanged) this.#changeLog.push(Object.freeze({ revision, changes: Object.freeze([]), schemaChanged: true }));
+    if (schema !== undefined) this.#changeLog.push(Object.freeze({ revision, changes: Object.freeze([]), schemaChanged: true, schema }));
     else if (changes.length > 0) this.#changeLog.push(Object.freeze({ revision, changes: Object.freeze(changes.map((change) => Object.freeze(change))) }));
     // Also a commit that changed nothing: a watch with checkpoints reports the new head.
     this.#wakeWatchers();

@@ -9,9 +9,12 @@ import { translateSqlError } from "./sql-errors.ts";
 // Rows per page of a watch replay.
 const WATCH_PAGE = 1_000;
 
+// One row of a replay: a relationship change, or (operation "schema", relationship columns NULL)
+// a schema write with its text.
 interface ChangeRow extends RelationshipRow {
   revision: number | string;
-  operation: "touch" | "delete";
+  operation: "touch" | "delete" | "schema";
+  schema: string | null;
 }
 
 /** ChangeStreamOptions are what a ChangeStream needs from its PostgresStore. */
@@ -27,8 +30,9 @@ export interface ChangeStreamOptions {
 }
 
 /**
- * ChangeStream is PostgresStore's watch. It replays change sets from the relationships table,
- * then follows new commits: it wakes on each commit's NOTIFY (from any instance), on `wake` (a
+ * ChangeStream is PostgresStore's watch. It replays change sets from the relationships table
+ * (with checkpoints, merged in revision order with the schema writes of `schema_history`), then
+ * follows new commits: it wakes on each commit's NOTIFY (from any instance), on `wake` (a
  * commit of this instance), and every `pollMs` as a safety net for notifications lost while the
  * LISTEN connection reconnected. `close` ends every running watch with StoreUnavailableError.
  */
@@ -55,7 +59,7 @@ export class ChangeStream {
       this.#assertOpen();
       // Armed before reading, so that a commit between the read and the wait is not missed.
       const commit = this.#nextCommit(signal);
-      const changeSets = checkpoints ? await this.#changeSetsWithCheckpoint(last) : (await this.#changesAfter(last, undefined)).changeSets;
+      const changeSets = checkpoints ? await this.#changeSetsWithCheckpoint(last) : (await this.#changesAfter(last, undefined, false)).changeSets;
       if (changeSets.length === 0) {
         await commit.wait;
         continue;
@@ -84,41 +88,32 @@ export class ChangeStream {
 
   // The change sets after `last` as a watch with checkpoints yields them. The head H is read
   // first, then the changes up to it: H committed, so every revision up to H committed with its
-  // rows (writers commit one at a time, in revision order, each revision's rows in the same
-  // transaction as its `revisions` row), and the later read of changes sees them all. So once
-  // the changes up to H are delivered, a checkpoint at H cannot be followed by a change at or
-  // below H (pinned by the conformance test "yields strictly increasing revisions up to the head
-  // with writes racing the watch").
+  // rows (writers commit one at a time, in revision order, each revision's rows, its schema
+  // history row included, in the same transaction as its `revisions` row), and the later read of
+  // changes sees them all. So once the changes up to H are delivered, a checkpoint at H cannot be
+  // followed by a change at or below H (pinned by the conformance test "yields strictly increasing
+  // revisions up to the head with writes racing the watch"), and every schema write up to H has
+  // been reported (conformance test "reports every schema write with its text ...").
   async #changeSetsWithCheckpoint(last: Revision): Promise<ChangeSet[]> {
-    const { head, schemaRevision } = await this.#headAndSchemaRevision();
-    const { changeSets, complete } = await this.#changesAfter(last, head);
-    // A page that ends early delivers only up to its last change set: a later schema write
-    // waits for the next read, so that revisions stay in order (conformance test "keeps a schema
-    // write in revision order in a replay of many changes").
-    const delivered = complete ? head : (changeSets[changeSets.length - 1]?.revision ?? last);
-    if (schemaRevision !== undefined && schemaRevision > last && schemaRevision <= delivered) {
-      // A schema write changes no relationship, so no change set shares its revision.
-      const before = changeSets.findIndex((changeSet) => changeSet.revision > schemaRevision);
-      changeSets.splice(before === -1 ? changeSets.length : before, 0, { revision: schemaRevision, changes: [], schemaChanged: true });
-    }
+    const head = await this.#head();
+    const { changeSets, complete } = await this.#changesAfter(last, head, true);
     const newest = changeSets[changeSets.length - 1]?.revision ?? last;
+    // A page that ends early delivers only up to its last change set: no checkpoint yet.
     if (complete && head > newest) changeSets.push({ revision: head, changes: [], checkpoint: true });
     return changeSets;
   }
 
-  // The head, and the revision of the stored schema (undefined: none), read in one statement.
-  async #headAndSchemaRevision(): Promise<{ head: Revision; schemaRevision: Revision | undefined }> {
-    const { rows } = await this.#options.sql.query<{ head: number | string; schema_revision: number | string | null }>(
-      "SELECT (SELECT max(revision) FROM revisions) AS head, (SELECT revision FROM schema_text) AS schema_revision",
-    );
-    const row = rows[0];
-    return { head: Number(row?.head), schemaRevision: row?.schema_revision == null ? undefined : Number(row.schema_revision) };
+  async #head(): Promise<Revision> {
+    const { rows } = await this.#options.sql.query<{ head: number | string }>("SELECT max(revision) AS head FROM revisions");
+    return Number(rows[0]?.head);
   }
 
   // Change sets after `last` (and up to `upTo`, if given), whole, oldest first; a page ends at a
-  // revision boundary. `complete`: every change up to `upTo` (or up to now) is in `changeSets`.
-  async #changesAfter(last: Revision, upTo: Revision | undefined): Promise<{ changeSets: ChangeSet[]; complete: boolean }> {
-    let rows = await this.#changeRows(last, upTo, undefined);
+  // revision boundary. With `withSchema`, schema writes come as change sets of their own (a
+  // schema write changes no relationship, so no relationship change shares its revision).
+  // `complete`: every change up to `upTo` (or up to now) is in `changeSets`.
+  async #changesAfter(last: Revision, upTo: Revision | undefined, withSchema: boolean): Promise<{ changeSets: ChangeSet[]; complete: boolean }> {
+    let rows = await this.#changeRows(last, upTo, undefined, withSchema);
     if (rows.length === 0) {
       // Nothing new, or `last` was collected meanwhile (then changes after it may be lost).
       await this.#options.assertReadable(last, "afterRevision");
@@ -128,11 +123,16 @@ export class ChangeStream {
     if (!complete) {
       const lastRevision = Number((rows[rows.length - 1] as ChangeRow).revision);
       const firstRevision = Number((rows[0] as ChangeRow).revision);
-      rows = firstRevision === lastRevision ? await this.#changeRows(last, undefined, firstRevision) : rows.filter((row) => Number(row.revision) !== lastRevision);
+      rows = firstRevision === lastRevision ? await this.#changeRows(last, undefined, firstRevision, withSchema) : rows.filter((row) => Number(row.revision) !== lastRevision);
     }
     const changeSets: ChangeSet[] = [];
     for (const row of rows) {
       const revision = Number(row.revision);
+      if (row.operation === "schema") {
+        // schema_history.text is NOT NULL.
+        changeSets.push({ revision, changes: [], schemaChanged: true, schema: row.schema as string });
+        continue;
+      }
       const change: Change = { operation: row.operation, relationship: toRelationship(row) };
       const current = changeSets[changeSets.length - 1];
       if (current?.revision === revision) (current.changes as Change[]).push(change);
@@ -141,23 +141,34 @@ export class ChangeStream {
     return { changeSets, complete };
   }
 
-  // The changes after `last` and up to `upTo` (a page), or all of revision `only`. A touch that
-  // replaced a version ends the old one at the same revision: that is one change (touch), not a
-  // delete and a touch.
-  async #changeRows(last: Revision, upTo: Revision | undefined, only: Revision | undefined): Promise<ChangeRow[]> {
+  // The changes after `last` and up to `upTo` (a page), or all of revision `only`, with the schema
+  // writes among them when `withSchema`. A touch that replaced a version ends the old one at the
+  // same revision: that is one change (touch), not a delete and a touch. One statement, so that the
+  // check that `last` is still kept (garbage collection deletes old `revisions` and old
+  // `schema_history` rows in one transaction) holds for every row it returns.
+  async #changeRows(last: Revision, upTo: Revision | undefined, only: Revision | undefined, withSchema: boolean): Promise<ChangeRow[]> {
     const params = new Params();
     const lastParam = params.add(last);
     const bounds = only !== undefined ? [`= ${params.add(only)}`] : [`> ${lastParam}`, ...(upTo === undefined ? [] : [`<= ${params.add(upTo)}`])];
     const inRange = (column: string): string => bounds.map((bound) => `${column} ${bound}`).join(" AND ");
     const limit = only === undefined ? `LIMIT ${params.add(WATCH_PAGE)}` : "";
+    const noRelationship = SELECT_COLUMNS.split(", ")
+      .map((name) => `NULL AS ${name}`)
+      .join(", ");
+    const schemaWrites = withSchema
+      ? `UNION ALL
+         SELECT h.revision, 0, 'schema', ${noRelationship}, h.text
+         FROM schema_history h WHERE ${inRange("h.revision")}`
+      : "";
     const { rows } = await this.#options.sql.query<ChangeRow>(
       `SELECT * FROM (
-         SELECT created_revision AS revision, created_position AS position, 'touch' AS operation, ${SELECT_COLUMNS}
+         SELECT created_revision AS revision, created_position AS position, 'touch' AS operation, ${SELECT_COLUMNS}, NULL::text AS schema
          FROM relationships WHERE ${inRange("created_revision")}
          UNION ALL
-         SELECT d.deleted_revision, d.deleted_position, 'delete', ${prefixed("d", SELECT_COLUMNS)}
+         SELECT d.deleted_revision, d.deleted_position, 'delete', ${prefixed("d", SELECT_COLUMNS)}, NULL
          FROM relationships d WHERE ${inRange("d.deleted_revision")}
            AND NOT EXISTS (SELECT 1 FROM relationships n WHERE n.created_revision = d.deleted_revision AND ${keyJoin("n", "d")})
+         ${schemaWrites}
        ) changes
        WHERE EXISTS (SELECT 1 FROM revisions WHERE revision = ${lastParam})
        ORDER BY revision, position, ${KEY_COLUMNS} ${limit}`,

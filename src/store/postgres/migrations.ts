@@ -23,6 +23,10 @@ export interface Migration {
  *   the head is max(revision), the oldest readable one min(revision).
  * - `schema_text`: the schema and the revision that wrote it; `metadata`: the datastore id, and
  *   the row writers lock to commit one at a time.
+ * - `schema_history` (0002): the text of every schema write by revision, so that a watch reports
+ *   each one with the text written at it; garbage collection keeps the rows after the oldest
+ *   readable revision. A database migrated from 0001 starts it with its stored schema only (the
+ *   writes before that are not recorded anywhere).
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -75,6 +79,17 @@ CREATE INDEX relationships_created ON relationships (created_revision);
 CREATE INDEX relationships_deleted ON relationships (deleted_revision) WHERE deleted_revision IS NOT NULL;
 `,
   },
+  {
+    version: 2,
+    name: "0002_schema_history",
+    sql: `
+CREATE TABLE schema_history (
+  revision bigint PRIMARY KEY,
+  text text NOT NULL
+);
+INSERT INTO schema_history (revision, text) SELECT revision, text FROM schema_text;
+`,
+  },
 ];
 
 // Arbitrary constant: the advisory lock that serialises migrations of processes starting at once.
@@ -85,8 +100,9 @@ const MIGRATION_LOCK = 7_202_611_301;
  * `schema` when given) up to the newest migration and returns the names it applied (none when
  * already current). It runs in one transaction under an advisory lock, so processes starting
  * at once apply each migration exactly once, and a failed migration leaves nothing behind.
+ * `migrations` (default MIGRATIONS) lets a test stop at an older version.
  */
-export async function applyMigrations(sql: SqlClient, schema?: string): Promise<string[]> {
+export async function applyMigrations(sql: SqlClient, schema?: string, migrations: readonly Migration[] = MIGRATIONS): Promise<string[]> {
   return sql.transaction(async (tx) => {
     await tx.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
     if (schema !== undefined) await tx.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
@@ -98,7 +114,7 @@ export async function applyMigrations(sql: SqlClient, schema?: string): Promise<
     const { rows } = await tx.query<{ version: number }>("SELECT version FROM schema_migrations");
     const done = new Set(rows.map((row) => Number(row.version)));
     const applied: string[] = [];
-    for (const migration of MIGRATIONS) {
+    for (const migration of migrations) {
       if (done.has(migration.version)) continue;
       // One statement per query: PGlite's query, like the extended protocol, takes only one.
       for (const statement of migration.sql.split(/;\s*\n/)) {

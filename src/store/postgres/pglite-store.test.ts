@@ -7,7 +7,7 @@ import { formatRelationship, parseRelationship } from "../../tuple/index.ts";
 import type { Relationship } from "../../tuple/index.ts";
 import { runStoreConformance } from "../store.conformance.ts";
 import { migrate } from "./migrate.ts";
-import { applyMigrations } from "./migrations.ts";
+import { MIGRATIONS, applyMigrations } from "./migrations.ts";
 import { pgliteSqlClientOf } from "./pglite-sql-client.ts";
 import { PostgresStore } from "./postgres-store.ts";
 
@@ -34,7 +34,7 @@ function storeOverShared(dataDir: () => Promise<string | undefined>): () => Prom
       return opened;
     })();
     const open = await db;
-    await open.exec("TRUNCATE relationships, revisions, schema_text; INSERT INTO revisions (revision, committed_at) VALUES (0, clock_timestamp());");
+    await open.exec("TRUNCATE relationships, revisions, schema_text, schema_history; INSERT INTO revisions (revision, committed_at) VALUES (0, clock_timestamp());");
     return PostgresStore.open({ ...pgliteSqlClientOf(open), close: async () => {} }, { migrate: false });
   };
 }
@@ -112,11 +112,34 @@ describe("PostgresStore on PGlite in a data folder", () => {
 
   it("migrates a folder once: a second migrate applies nothing", async () => {
     const folder = await tempFolder();
-    expect(await migrate({ dataDir: folder })).toEqual(["0001_initial"]);
+    expect(await migrate({ dataDir: folder })).toEqual(MIGRATIONS.map((migration) => migration.name));
     expect(await migrate({ dataDir: folder })).toEqual([]);
     const store = await PostgresStore.embedded(folder, { migrate: false });
     expect(await store.headRevision()).toBe(0);
     await store.close();
+  });
+
+  it("starts the schema history of a database written before it with the stored schema, which a watch then reports", async () => {
+    const db = new PGlite();
+    try {
+      const sql = { ...pgliteSqlClientOf(db), close: async () => {} };
+      expect(await applyMigrations(sql, undefined, MIGRATIONS.slice(0, 1))).toEqual(["0001_initial"]);
+      // What a 0001 store's writeSchema wrote: the schema_text row and the revision, no history.
+      await db.exec("INSERT INTO revisions (revision, committed_at) VALUES (1, clock_timestamp()); INSERT INTO schema_text (text, revision) VALUES ('definition user {}', 1);");
+      const store = await PostgresStore.open(sql);
+      const second = await store.writeSchema("definition user {}\ndefinition doc {}", async () => {});
+      const controller = new AbortController();
+      const seen: string[] = [];
+      for await (const changeSet of store.watch(0, controller.signal, { checkpoints: true })) {
+        seen.push(`${changeSet.revision}: ${changeSet.schema ?? ""}`);
+        if (changeSet.revision === second) break;
+      }
+      controller.abort();
+      expect(seen).toEqual(["1: definition user {}", `${second}: definition user {}\ndefinition doc {}`]);
+      await store.close();
+    } finally {
+      await db.close();
+    }
   });
 });
 

@@ -91,7 +91,8 @@ const IMPORT_CHUNK = 10_000;
  * (newer than the head, or garbage-collected), the read throws FailedPreconditionError, at the
  * first query rather than in `snapshot`, as the contract allows.
  *
- * Watch (ChangeStream) replays change sets from the relationships table, then follows new
+ * Watch (ChangeStream) replays change sets from the relationships table (and, with checkpoints,
+ * schema writes from `schema_history`), then follows new
  * commits: each write NOTIFYs in its transaction (delivered at commit) and this instance also
  * wakes its own watchers directly, so changes from any instance arrive within milliseconds.
  *
@@ -257,6 +258,8 @@ export class PostgresStore implements Store {
          ON CONFLICT (singleton) DO UPDATE SET text = EXCLUDED.text, revision = EXCLUDED.revision`,
         [text, revision],
       );
+      // What a watch reports for this revision, whatever is written later (ChangeStream).
+      await tx.query("INSERT INTO schema_history (revision, text) VALUES ($1, $2)", [revision, text]);
       return revision;
     });
   }
@@ -340,6 +343,10 @@ export class PostgresStore implements Store {
         // No reader at `cutoff` or later can see a version deleted at `cutoff` or earlier.
         const { rowCount } = await tx.query("DELETE FROM relationships WHERE deleted_revision <= $1", [cutoff]);
         await tx.query("DELETE FROM revisions WHERE revision < $1", [cutoff]);
+        // A watch from `cutoff` (the oldest it accepts) replays the schema writes after it; the
+        // statement that reads them also checks its start revision is kept, so it sees these
+        // deletions only together with those of `revisions` (and then fails instead).
+        await tx.query("DELETE FROM schema_history WHERE revision < $1", [cutoff]);
         return { removed: rowCount, cutoff };
       }),
     );
