@@ -15,6 +15,12 @@ export interface GraphIndexFollowerOptions {
   readonly logger?: GraphLogger | undefined;
   /** retryMs: the longest wait between attempts to resume a watch the store broke off (default 2,000). */
   readonly retryMs?: number | undefined;
+  /**
+   * maxChanges: the most relationship changes of one revision applied as a change set (default
+   * 10,000). A bigger revision (a bulk import) is not applied but loaded: a fresh index is read at
+   * the head in pages, in the background, and swapped in (see GraphIndexFollower).
+   */
+  readonly maxChanges?: number | undefined;
 }
 
 /**
@@ -22,7 +28,11 @@ export interface GraphIndexFollowerOptions {
  * (and the schema) at the head, then follows the store's watch with checkpoints, applying each
  * change set in one synchronous step. If the watch fails (the store is unreachable), it retries
  * with backoff, and `following` is false meanwhile; if it fell behind garbage collection, it
- * reloads. The index never goes backwards.
+ * reloads. A revision with more than `maxChanges` changes is not applied either: a fresh index is
+ * loaded at the head while the current one keeps answering at its own revision (`following` stays
+ * true: it is consistent, only older), then replaces it, and the watch resumes from the fresh
+ * index's revision (so writes committed during the load are applied after it). The index never
+ * goes backwards.
  */
 export interface GraphIndexFollower {
   readonly index: GraphIndexView;
@@ -33,7 +43,7 @@ export interface GraphIndexFollower {
    * `signal` aborts or the follower stops.
    */
   waitFor(revision: Revision, timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
-  /** onAdvance registers a listener called after each change set is applied; returns its remover. */
+  /** onAdvance registers a listener called after each change set is applied or a reloaded index is swapped in; returns its remover. */
   onAdvance(listener: (revision: Revision) => void): () => void;
   /** stop ends the watch; the index keeps its last state. */
   stop(): Promise<void>;

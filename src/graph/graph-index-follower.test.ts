@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { MemoryStore } from "../store/index.ts";
-import { FailedPreconditionError, parseRelationship, parseSubjectRef } from "../tuple/index.ts";
-import type { ChangeSet, Store, WatchOptions } from "../store/index.ts";
+import { FailedPreconditionError, InvalidArgumentError, formatRelationship, parseRelationship, parseSubjectRef } from "../tuple/index.ts";
+import type { ChangeSet, QueryOptions, RelationshipFilter, RelationshipReader, Store, WatchOptions } from "../store/index.ts";
 import { startGraphIndexFollower } from "./graph-index-follower.ts";
 import { buildGraphIndex } from "./load-graph-index.ts";
 import type { GraphIndexFollower, GraphLogger } from "./graph-follower-types.ts";
@@ -265,6 +265,106 @@ definition doc {
   });
 });
 
+describe("startGraphIndexFollower with a revision of more than maxChanges changes", () => {
+  const touch = (text: string) => ({ operation: "touch" as const, relationship: parseRelationship(text) });
+  const importAll = async (store: Store, texts: readonly string[]): Promise<number> =>
+    (
+      await store.importRelationships(
+        (async function* () {
+          yield texts.map((text) => parseRelationship(text));
+        })(),
+      )
+    ).revision;
+
+  // Every live relationship of the store at the index's revision, with whether the index's posting
+  // holds it (plain relationships only, which is all these tests write).
+  async function postingsOf(index: GraphIndexView, store: Store): Promise<string[]> {
+    const live = await store.snapshot(index.revision).queryRelationships({});
+    return live.map((relationship) => {
+      const { resource, relation, subject } = relationship;
+      const resourceNumber = index.numberOf(resource.type, resource.id);
+      const subjectNumber = index.numberOf(subject.type, subject.id);
+      const posting = resourceNumber === undefined ? undefined : index.posting(resource.type, resourceNumber, relation);
+      const group = subject.relation === undefined ? subject.type : `${subject.type}#${subject.relation}`;
+      return `${formatRelationship(relationship)}: ${subjectNumber !== undefined && posting?.groups.get(group)?.has(subjectNumber) === true}`;
+    });
+  }
+
+  // What the index answers for these subjects, as `subject: groups`.
+  const membershipsOf = (index: GraphIndexView, subjects: readonly string[]): string[] => subjects.map((subject) => `${subject}: ${groupsOf(index, subject).join(" ")}`);
+
+  it("applies a revision of maxChanges changes as a change set, and loads a bigger one in the background while the old index answers at its revision", async () => {
+    const store = new LoadPausingStore();
+    await store.writeSchema(SCHEMA, async () => {});
+    await store.write([touch("group:a#member@user:ann")]);
+    const info: string[] = [];
+    const follower = await startGraphIndexFollower(store, { pageSize: 2, maxChanges: 3, retryMs: 20, logger: { info: (fields, message) => info.push(`${message} ${JSON.stringify(fields)}`), warn: () => {} } });
+    started.push({ store, follower });
+    const before = follower.index;
+    const atLimit = await store.write([touch("group:a#member@user:bob"), touch("doc:x#viewer@group:a#member"), touch("doc:y#viewer@user:ann")]);
+    expect(await follower.waitFor(atLimit, 5_000)).toBe(true);
+    expect(follower.index).toBe(before);
+    info.length = 0;
+
+    const loading = store.holdReads();
+    const imported = await importAll(store, ["group:b#member@user:u0", "group:b#member@user:u1", "group:b#member@user:u2", "group:c#member@group:b#member", "doc:x#viewer@group:c#member"]);
+    const reachedImport = follower.waitFor(imported, 5_000).then((reached) => `${reached}, swapped: ${follower.index !== before}`);
+    await loading;
+    // The load is under way: the old index answers exactly its own revision, nothing of the import.
+    expect(follower.index).toBe(before);
+    expect(follower.index.revision).toBe(atLimit);
+    expect(follower.following).toBe(true);
+    expect(membershipsOf(before, ["user:u0", "user:ann", "user:bob"])).toEqual(["user:u0: ", "user:ann: a", "user:bob: a"]);
+    expect(before.stats().relationships).toBe(4);
+    expect(await follower.waitFor(imported, 10)).toBe(false);
+    // Written while the load reads the head it started at: the resumed watch must deliver them.
+    const during = await store.write([touch("group:c#member@user:ann"), { operation: "delete", relationship: parseRelationship("group:b#member@user:u2") }]);
+    const reachedDuring = follower.waitFor(during, 5_000);
+    store.releaseReads();
+
+    expect(await reachedImport).toBe("true, swapped: true");
+    expect(await reachedDuring).toBe(true);
+    const after = follower.index;
+    expect(after.revision).toBe(during);
+    const postings = await postingsOf(after, store);
+    expect(postings.filter((line) => !line.endsWith(": true"))).toEqual([]);
+    expect(after.stats().relationships).toBe(postings.length);
+    const subjects = ["user:u0", "user:u1", "user:u2", "user:ann", "user:bob"];
+    expect(membershipsOf(after, subjects)).toEqual(["user:u0: b c", "user:u1: b c", "user:u2: ", "user:ann: a c", "user:bob: a"]);
+    expect(membershipsOf(after, subjects)).toEqual(membershipsOf(await buildGraphIndex(store), subjects));
+    expect(info).toEqual([
+      `graph index: reloading in the background {"revision":${atLimit},"reason":"revision ${imported} changed more than 3 relationships"}`,
+      expect.stringMatching(/^graph index: loaded /),
+      expect.stringMatching(new RegExp(`^graph index: reloaded \\{"from":${atLimit},"revision":${imported},"relationships":9,"ms":\\d+\\}$`)),
+    ]);
+  });
+
+  it("keeps the index it had when stopped during a reload", async () => {
+    const store = new LoadPausingStore();
+    await store.writeSchema(SCHEMA, async () => {});
+    await store.write([touch("group:a#member@user:ann")]);
+    const follower = await startGraphIndexFollower(store, { pageSize: 2, maxChanges: 1, retryMs: 20 });
+    started.push({ store, follower });
+    const before = follower.index;
+    const loading = store.holdReads();
+    await importAll(store, ["group:b#member@user:u0", "group:b#member@user:u1", "group:b#member@user:u2"]);
+    await loading;
+    const stopping = follower.stop();
+    store.releaseReads();
+    await stopping;
+    expect(follower.index).toBe(before);
+    expect(membershipsOf(follower.index, ["user:u0", "user:ann"])).toEqual(["user:u0: ", "user:ann: a"]);
+  });
+
+  it.each([0, 2.5])("refuses maxChanges %s with InvalidArgumentError naming it", async (maxChanges) => {
+    const store = await storeWith([]);
+    const error = await startGraphIndexFollower(store, { maxChanges }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect((error as InvalidArgumentError).field).toBe("maxChanges");
+    await store.close();
+  });
+});
+
 describe("buildGraphIndex", () => {
   it("loads an index of the store's head that does not follow later writes", async () => {
     const store = await storeWith(["group:a#member@user:ann"]);
@@ -352,5 +452,41 @@ class SchemaTextDroppingStore extends MemoryStore {
         yield changeSet;
       }
     }
+  }
+}
+
+/**
+ * LoadPausingStore is a MemoryStore whose snapshot reads can be held: `holdReads` resolves once a
+ * read is waiting (a load is under way), `releaseReads` lets it and every later read go on.
+ */
+class LoadPausingStore extends MemoryStore {
+  #held: { readonly released: Promise<void>; readonly onWaiting: () => void } | undefined;
+  #release = (): void => {};
+
+  holdReads(): Promise<void> {
+    return new Promise((onWaiting) => {
+      const released = new Promise<void>((resolve) => (this.#release = resolve));
+      this.#held = { released, onWaiting };
+    });
+  }
+
+  releaseReads(): void {
+    this.#held = undefined;
+    this.#release();
+  }
+
+  override snapshot(revision: number): RelationshipReader {
+    const reader = super.snapshot(revision);
+    return {
+      revision: reader.revision,
+      queryRelationships: async (filter: RelationshipFilter, options?: QueryOptions) => {
+        const held = this.#held;
+        if (held !== undefined) {
+          held.onWaiting();
+          await held.released;
+        }
+        return reader.queryRelationships(filter, options);
+      },
+    };
   }
 }

@@ -5,10 +5,14 @@ import type { GraphLogger } from "./graph-follower-types.ts";
 import { GraphIndex } from "./graph-index.ts";
 import type { GraphIndexView } from "./graph-types.ts";
 
-/** LoadGraphIndexOptions tune a load (see GraphIndexFollowerOptions for the meaning). */
+/**
+ * LoadGraphIndexOptions tune a load (see GraphIndexFollowerOptions for the meaning); an aborted
+ * `signal` ends the load before its next page with the signal's reason.
+ */
 export interface LoadGraphIndexOptions {
   readonly pageSize?: number | undefined;
   readonly logger?: GraphLogger | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 const DEFAULT_PAGE_SIZE = 10_000;
@@ -28,6 +32,7 @@ export async function loadGraphIndex(store: Store, options: LoadGraphIndexOption
   let loaded = 0;
   let after: Relationship | undefined;
   for (;;) {
+    options.signal?.throwIfAborted();
     const page = await reader.queryRelationships({}, { after, limit: pageSize });
     for (const relationship of page) index.addLoaded(relationship);
     const before = loaded;

@@ -58,10 +58,10 @@ async function takeUntilRevision(store: Store, afterRevision: Revision, revision
 }
 
 // Change sets rendered as "revision: touch a, delete b" lines (and "3: schema changed", "4:
-// checkpoint" for a watch with checkpoints), for readable comparisons.
+// checkpoint", "5: oversized" for a watch with checkpoints), for readable comparisons.
 function describeChangeSets(changeSets: readonly ChangeSet[]): string[] {
-  return changeSets.map(({ revision, changes, schemaChanged, checkpoint }) => {
-    const flags = [...(schemaChanged === true ? ["schema changed"] : []), ...(checkpoint === true ? ["checkpoint"] : [])];
+  return changeSets.map(({ revision, changes, schemaChanged, checkpoint, oversized }) => {
+    const flags = [...(schemaChanged === true ? ["schema changed"] : []), ...(checkpoint === true ? ["checkpoint"] : []), ...(oversized === true ? ["oversized"] : [])];
     return `${revision}: ${[...flags, ...changes.map((c) => `${c.operation} ${formatRelationship(c.relationship)}`)].join(", ")}`;
   });
 }
@@ -851,6 +851,75 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
         const withChanges = seen.filter((changeSet) => changeSet.changes.length > 0);
         expect(withChanges.map((changeSet) => changeSet.revision), context).toEqual([...kinds].filter(([, kind]) => kind === "changes").map(([revision]) => revision));
         expect(describeChangeSets(withChanges), context).toEqual(describeChangeSets(await takeChangeSets(store, 0, withChanges.length)));
+      });
+    });
+
+    describe("watch with maxChanges", () => {
+      const documents = (prefix: string, count: number): string[] => Array.from({ length: count }, (_, i) => `document:${prefix}${i}#viewer@user:ann`);
+      const importAll = async (lines: readonly string[]): Promise<Revision> => {
+        const { revision } = await store.importRelationships(
+          (async function* () {
+            yield lines.map(rel);
+          })(),
+        );
+        return revision;
+      };
+
+      it("yields an oversized marker in place of each revision with more than maxChanges changes, in order, and the others whole", async () => {
+        const small = await touchAll(store, ["folder:a#viewer@user:ann", "folder:b#viewer@user:ann"]);
+        const imported = await importAll(documents("i", 5));
+        const atLimit = await touchAll(store, documents("t", 3));
+        const schema = await store.writeSchema("definition user {}", async () => {});
+        const { revision: deleted } = await store.deleteByFilter({ resourceType: "document", resourceIdPrefix: "i" });
+        const head = await store.write([update("delete", "document:absent#viewer@user:ann")]);
+        const changeSets = await takeUntilRevision(store, 0, head, { checkpoints: true, maxChanges: 3 });
+        expect(describeChangeSets(changeSets)).toEqual([
+          `${small}: touch folder:a#viewer@user:ann, touch folder:b#viewer@user:ann`,
+          `${imported}: oversized`,
+          `${atLimit}: ${documents("t", 3)
+            .map((line) => `touch ${line}`)
+            .join(", ")}`,
+          `${schema}: schema changed`,
+          `${deleted}: oversized`,
+          `${head}: checkpoint`,
+        ]);
+      });
+
+      // More changes than a replay page (PostgresStore: 1,000 rows): a store must not read such a
+      // revision whole to find that it is too big, nor leave out one that is not.
+      it("decides by the whole revision when it fills more than a replay page", async () => {
+        const big = await importAll(documents("b", 1_500));
+        const atLimit = await importAll(documents("l", 1_200));
+        const last = await touchAll(store, ["folder:a#viewer@user:ann"]);
+        const changeSets = await takeUntilRevision(store, 0, last, { checkpoints: true, maxChanges: 1_200 });
+        expect(changeSets.map(({ revision, changes, oversized }) => [revision, changes.length, oversized === true])).toEqual([
+          [big, 0, true],
+          [atLimit, 1_200, false],
+          [last, 1, false],
+        ]);
+        expect(describeChangeSets([changeSets[1] as ChangeSet])).toEqual(describeChangeSets(await takeChangeSets(store, big, 1)));
+      });
+
+      it("yields the oversized marker of an import committed while it waits", async () => {
+        const first = await touchAll(store, ["folder:a#viewer@user:ann"]);
+        const watch = openWatch(store, 0, { checkpoints: true, maxChanges: 2 });
+        expect(await watch.next()).toBe(`${first}: touch folder:a#viewer@user:ann`);
+        const afterImport = watch.next();
+        const imported = await importAll(documents("i", 3));
+        expect(await afterImport).toBe(`${imported}: oversized`);
+        const afterTouch = watch.next();
+        const touched = await touchAll(store, ["folder:b#viewer@user:ann"]);
+        expect(await afterTouch).toBe(`${touched}: touch folder:b#viewer@user:ann`);
+        await watch.stop();
+      });
+
+      it.each([
+        ["zero", { checkpoints: true, maxChanges: 0 }, /must be a positive integer, got 0/],
+        ["a fraction", { checkpoints: true, maxChanges: 1.5 }, /must be a positive integer, got 1.5/],
+        ["without checkpoints", { maxChanges: 10 }, /only a watch with checkpoints/],
+      ])("refuses maxChanges %s with InvalidArgumentError naming it", async (_, options, message) => {
+        await touchAll(store, ["folder:a#viewer@user:ann"]);
+        await expectRejects(takeChangeSets(store, 0, 1, options), InvalidArgumentError, "options.maxChanges", message);
       });
     });
 

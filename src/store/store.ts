@@ -88,7 +88,9 @@ export interface Change {
  * ChangeSet is every change committed at one revision, in the order they were applied. Only a watch
  * with `checkpoints` (see WatchOptions) yields change sets without changes: `schemaChanged` marks
  * the revision that wrote the schema, and `schema` is then the text written at that revision (set
- * exactly when `schemaChanged` is); `checkpoint` says that nothing else changed up to `revision`.
+ * exactly when `schemaChanged` is); `checkpoint` says that nothing else changed up to `revision`;
+ * `oversized` says that `revision` changed more than `maxChanges` relationships, which the watch
+ * left out (`changes` is empty).
  */
 export interface ChangeSet {
   readonly revision: Revision;
@@ -96,6 +98,7 @@ export interface ChangeSet {
   readonly schemaChanged?: boolean | undefined;
   readonly schema?: string | undefined;
   readonly checkpoint?: boolean | undefined;
+  readonly oversized?: boolean | undefined;
 }
 
 /**
@@ -108,10 +111,18 @@ export interface ChangeSet {
  *   merged into a relationship change set;
  * - `{ revision: H, changes: [], checkpoint: true }` each time the stream has delivered everything
  *   up to the head H it read, when H is newer than the last revision it yielded (revisions that
- *   changed nothing: no-op deletes, deleteByFilter matching nothing).
+ *   changed nothing: no-op deletes, deleteByFilter matching nothing);
+ * - with `maxChanges` (a positive integer; only together with `checkpoints`, else InvalidArgumentError
+ *   naming `options.maxChanges`), `{ revision: R, changes: [], oversized: true }` in place of the
+ *   change set of a revision R that changed more than `maxChanges` relationships (a bulk import):
+ *   the store never holds such a revision's changes in memory, and a follower that gets the marker
+ *   reloads from a snapshot at R or later instead (reading in pages). Revisions with at most
+ *   `maxChanges` changes come whole, as without the option. E.g. with `maxChanges: 10_000`, an
+ *   import of 10M relationships at revision 7 yields `{ revision: 7, changes: [], oversized: true }`.
  */
 export interface WatchOptions {
   readonly checkpoints?: boolean | undefined;
+  readonly maxChanges?: number | undefined;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, relationshipKey } from "../tuple/index.ts";
-import type { QueryOptions, RelationshipFilter, RelationshipUpdate } from "./store.ts";
+import type { QueryOptions, RelationshipFilter, RelationshipUpdate, WatchOptions } from "./store.ts";
 
 // Shared by every Store implementation so that they reject the same inputs with the same fields.
 
@@ -26,6 +26,18 @@ export function validateLimit(limit: number | undefined, field: string): void {
 /** validateQueryOptions checks QueryOptions; errors name `options.limit`. */
 export function validateQueryOptions(options: QueryOptions): void {
   validateLimit(options.limit, "options.limit");
+}
+
+/**
+ * validateWatchOptions throws InvalidArgumentError naming `options.maxChanges` unless it is
+ * undefined, or a positive integer given together with `checkpoints` (a watch without checkpoints
+ * yields only change sets that carry changes, and an oversized marker carries none).
+ */
+export function validateWatchOptions(options: WatchOptions): void {
+  validateLimit(options.maxChanges, "options.maxChanges");
+  if (options.maxChanges !== undefined && options.checkpoints !== true) {
+    throw new InvalidArgumentError("options.maxChanges: only a watch with checkpoints may leave out oversized revisions", { field: "options.maxChanges" });
+  }
 }
 
 /** validateRevision throws InvalidArgumentError naming `field` unless `revision` is a non-negative integer. */

@@ -18,7 +18,7 @@ import type {
   WriteOptions,
 } from "../store.ts";
 import { createConflict, deleteLimitExceeded, importConflict, preconditionFailed, revisionNewerThanHead, revisionOlderThanHistory } from "../failures.ts";
-import { validateLimit, validateQueryOptions, validateRelationshipFilter, validateRevision, validateUpdates } from "../validate-filter.ts";
+import { validateLimit, validateQueryOptions, validateRelationshipFilter, validateRevision, validateUpdates, validateWatchOptions } from "../validate-filter.ts";
 import { AsyncMutex } from "./async-mutex.ts";
 import { RelationshipHistory } from "./relationship-history.ts";
 
@@ -157,13 +157,14 @@ export class MemoryStore implements Store {
   async *watch(afterRevision: Revision, signal: AbortSignal, options: WatchOptions = {}): AsyncIterable<ChangeSet> {
     this.#assertOpen();
     validateRevision(afterRevision, "afterRevision");
+    validateWatchOptions(options);
     if (afterRevision > this.#head) throw revisionNewerThanHead(afterRevision, this.#head, "afterRevision");
     // `last` is a revision, not an index into the log: garbage collection shortens the log's front.
     let last = afterRevision;
     while (!signal.aborted) {
       this.#assertOpen();
       if (last < this.#oldest) throw revisionOlderThanHistory(last, this.#oldest, "afterRevision");
-      const changeSet = this.#nextChangeSet(last, options.checkpoints === true);
+      const changeSet = this.#nextChangeSet(last, options);
       if (changeSet === undefined) {
         await this.#nextCommit(signal);
         continue;
@@ -183,7 +184,8 @@ export class MemoryStore implements Store {
     // Batches are collected before taking the write lock, so that a slow producer holds off no one.
     const relationships: Relationship[] = [];
     for await (const batch of batches) {
-      relationships.push(...batch);
+      // One push per relationship: spreading a large batch into push() overflows the call stack.
+      for (const relationship of batch) relationships.push(relationship);
       options.onProgress?.(relationships.length);
     }
     return this.#writeLock.run(() => {
@@ -264,12 +266,16 @@ export class MemoryStore implements Store {
   }
 
   // The change set a watch yields after `last`: the next one logged (schema writes only with
-  // checkpoints), else, with checkpoints, a checkpoint at a newer head. The log and the head
-  // change together, synchronously, so nothing at or below that head can be logged later.
-  #nextChangeSet(last: Revision, checkpoints: boolean): ChangeSet | undefined {
+  // checkpoints; an oversized marker in place of one with more than `maxChanges` changes), else,
+  // with checkpoints, a checkpoint at a newer head. The log and the head change together,
+  // synchronously, so nothing at or below that head can be logged later.
+  #nextChangeSet(last: Revision, { checkpoints = false, maxChanges }: WatchOptions): ChangeSet | undefined {
     let index = firstAfter(this.#changeLog, last);
     while (!checkpoints && this.#changeLog[index]?.schemaChanged === true) index++;
     const logged = this.#changeLog[index];
+    if (logged !== undefined && maxChanges !== undefined && logged.changes.length > maxChanges) {
+      return Object.freeze({ revision: logged.revision, changes: Object.freeze([]), oversized: true });
+    }
     if (logged !== undefined || !checkpoints || this.#head <= last) return logged;
     return Object.freeze({ revision: this.#head, changes: Object.freeze([]), checkpoint: true });
   }

@@ -1,6 +1,7 @@
 import type { Revision } from "../../tuple/index.ts";
 import { StoreUnavailableError } from "../errors.ts";
-import type { Change, ChangeSet } from "../store.ts";
+import type { Change, ChangeSet, WatchOptions } from "../store.ts";
+import { validateWatchOptions } from "../validate-filter.ts";
 import { KEY_COLUMNS, Params, SELECT_COLUMNS, keyJoin, prefixed, toRelationship } from "./relationship-sql.ts";
 import type { RelationshipRow } from "./relationship-sql.ts";
 import type { SqlQueryable } from "./sql-client.ts";
@@ -50,16 +51,18 @@ export class ChangeStream {
   /**
    * follow yields the change sets after `afterRevision` (which the caller has checked is
    * readable), in revision order, until `signal` aborts; with `checkpoints`, also the schema
-   * writes and checkpoints of WatchOptions.
+   * writes, checkpoints and (with `maxChanges`) oversized markers of WatchOptions.
    */
-  async *follow(afterRevision: Revision, signal: AbortSignal, checkpoints: boolean): AsyncIterable<ChangeSet> {
+  async *follow(afterRevision: Revision, signal: AbortSignal, options: WatchOptions): AsyncIterable<ChangeSet> {
+    validateWatchOptions(options);
+    const checkpoints = options.checkpoints === true;
     await this.#listen();
     let last = afterRevision;
     while (!signal.aborted) {
       this.#assertOpen();
       // Armed before reading, so that a commit between the read and the wait is not missed.
       const commit = this.#nextCommit(signal);
-      const changeSets = checkpoints ? await this.#changeSetsWithCheckpoint(last) : (await this.#changesAfter(last, undefined, false)).changeSets;
+      const changeSets = checkpoints ? await this.#changeSetsWithCheckpoint(last, options.maxChanges) : (await this.#changesAfter(last, undefined, false, undefined)).changeSets;
       if (changeSets.length === 0) {
         await commit.wait;
         continue;
@@ -93,10 +96,11 @@ export class ChangeStream {
   // changes sees them all. So once the changes up to H are delivered, a checkpoint at H cannot be
   // followed by a change at or below H (pinned by the conformance test "yields strictly increasing
   // revisions up to the head with writes racing the watch"), and every schema write up to H has
-  // been reported (conformance test "reports every schema write with its text ...").
-  async #changeSetsWithCheckpoint(last: Revision): Promise<ChangeSet[]> {
+  // been reported (conformance test "reports every schema write with its text ..."). An oversized
+  // marker stands in for its revision's change set in the same place, so the argument holds.
+  async #changeSetsWithCheckpoint(last: Revision, maxChanges: number | undefined): Promise<ChangeSet[]> {
     const head = await this.#head();
-    const { changeSets, complete } = await this.#changesAfter(last, head, true);
+    const { changeSets, complete } = await this.#changesAfter(last, head, true, maxChanges);
     const newest = changeSets[changeSets.length - 1]?.revision ?? last;
     // A page that ends early delivers only up to its last change set: no checkpoint yet.
     if (complete && head > newest) changeSets.push({ revision: head, changes: [], checkpoint: true });
@@ -111,8 +115,16 @@ export class ChangeStream {
   // Change sets after `last` (and up to `upTo`, if given), whole, oldest first; a page ends at a
   // revision boundary. With `withSchema`, schema writes come as change sets of their own (a
   // schema write changes no relationship, so no relationship change shares its revision).
-  // `complete`: every change up to `upTo` (or up to now) is in `changeSets`.
-  async #changesAfter(last: Revision, upTo: Revision | undefined, withSchema: boolean): Promise<{ changeSets: ChangeSet[]; complete: boolean }> {
+  // `complete`: every change up to `upTo` (or up to now) is in `changeSets`. With `maxChanges`, a
+  // revision with more changes comes as an oversized marker: a page (WATCH_PAGE rows) bounds what
+  // is read of it, and a revision that fills a page alone is counted (up to maxChanges + 1 rows)
+  // before it is read whole, so a bulk import is never materialised.
+  async #changesAfter(
+    last: Revision,
+    upTo: Revision | undefined,
+    withSchema: boolean,
+    maxChanges: number | undefined,
+  ): Promise<{ changeSets: ChangeSet[]; complete: boolean }> {
     let rows = await this.#changeRows(last, upTo, undefined, withSchema);
     if (rows.length === 0) {
       // Nothing new, or `last` was collected meanwhile (then changes after it may be lost).
@@ -123,7 +135,14 @@ export class ChangeStream {
     if (!complete) {
       const lastRevision = Number((rows[rows.length - 1] as ChangeRow).revision);
       const firstRevision = Number((rows[0] as ChangeRow).revision);
-      rows = firstRevision === lastRevision ? await this.#changeRows(last, undefined, firstRevision, withSchema) : rows.filter((row) => Number(row.revision) !== lastRevision);
+      if (firstRevision !== lastRevision) {
+        rows = rows.filter((row) => Number(row.revision) !== lastRevision);
+      } else if (maxChanges !== undefined && (rows.length > maxChanges || (await this.#countChanges(last, firstRevision, maxChanges + 1)) > maxChanges)) {
+        // One revision fills the page: too big to read whole. No checkpoint follows (incomplete).
+        return { changeSets: [oversized(firstRevision)], complete: false };
+      } else {
+        rows = await this.#changeRows(last, undefined, firstRevision, withSchema);
+      }
     }
     const changeSets: ChangeSet[] = [];
     for (const row of rows) {
@@ -138,43 +157,27 @@ export class ChangeStream {
       if (current?.revision === revision) (current.changes as Change[]).push(change);
       else changeSets.push({ revision, changes: [change] });
     }
-    return { changeSets, complete };
+    if (maxChanges === undefined) return { changeSets, complete };
+    return { changeSets: changeSets.map((changeSet) => (changeSet.changes.length > maxChanges ? oversized(changeSet.revision) : changeSet)), complete };
   }
 
   // The changes after `last` and up to `upTo` (a page), or all of revision `only`, with the schema
-  // writes among them when `withSchema`. A touch that replaced a version ends the old one at the
-  // same revision: that is one change (touch), not a delete and a touch. One statement, so that the
-  // check that `last` is still kept (garbage collection deletes old `revisions` and old
-  // `schema_history` rows in one transaction) holds for every row it returns.
+  // writes among them when `withSchema`, in the order a watch yields them (see changesSql).
   async #changeRows(last: Revision, upTo: Revision | undefined, only: Revision | undefined, withSchema: boolean): Promise<ChangeRow[]> {
     const params = new Params();
-    const lastParam = params.add(last);
-    const bounds = only !== undefined ? [`= ${params.add(only)}`] : [`> ${lastParam}`, ...(upTo === undefined ? [] : [`<= ${params.add(upTo)}`])];
-    const inRange = (column: string): string => bounds.map((bound) => `${column} ${bound}`).join(" AND ");
+    const changes = changesSql(params, last, upTo, only, withSchema);
     const limit = only === undefined ? `LIMIT ${params.add(WATCH_PAGE)}` : "";
-    const noRelationship = SELECT_COLUMNS.split(", ")
-      .map((name) => `NULL AS ${name}`)
-      .join(", ");
-    const schemaWrites = withSchema
-      ? `UNION ALL
-         SELECT h.revision, 0, 'schema', ${noRelationship}, h.text
-         FROM schema_history h WHERE ${inRange("h.revision")}`
-      : "";
-    const { rows } = await this.#options.sql.query<ChangeRow>(
-      `SELECT * FROM (
-         SELECT created_revision AS revision, created_position AS position, 'touch' AS operation, ${SELECT_COLUMNS}, NULL::text AS schema
-         FROM relationships WHERE ${inRange("created_revision")}
-         UNION ALL
-         SELECT d.deleted_revision, d.deleted_position, 'delete', ${prefixed("d", SELECT_COLUMNS)}, NULL
-         FROM relationships d WHERE ${inRange("d.deleted_revision")}
-           AND NOT EXISTS (SELECT 1 FROM relationships n WHERE n.created_revision = d.deleted_revision AND ${keyJoin("n", "d")})
-         ${schemaWrites}
-       ) changes
-       WHERE EXISTS (SELECT 1 FROM revisions WHERE revision = ${lastParam})
-       ORDER BY revision, position, ${KEY_COLUMNS} ${limit}`,
-      params.values,
-    );
+    const { rows } = await this.#options.sql.query<ChangeRow>(`${changes} ORDER BY revision, position, ${KEY_COLUMNS} ${limit}`, params.values);
     return rows;
+  }
+
+  // How many relationships revision `only` changed, counting no further than `limit` (so that a
+  // bulk import costs `limit` index entries, not a read of all its rows); 0 if `last` was collected.
+  async #countChanges(last: Revision, only: Revision, limit: number): Promise<number> {
+    const params = new Params();
+    const changes = changesSql(params, last, undefined, only, false);
+    const { rows } = await this.#options.sql.query<{ count: number | string }>(`SELECT count(*) AS count FROM (${changes} LIMIT ${params.add(limit)}) counted`, params.values);
+    return Number(rows[0]?.count ?? 0);
   }
 
   async #listen(): Promise<void> {
@@ -215,4 +218,38 @@ export class ChangeStream {
   #assertOpen(): void {
     if (this.#closed) throw new StoreUnavailableError("store is closed");
   }
+}
+
+// The oversized marker of WatchOptions.maxChanges for `revision`.
+function oversized(revision: Revision): ChangeSet {
+  return { revision, changes: [], oversized: true };
+}
+
+// The changes after `last` and up to `upTo`, or all of revision `only`, with the schema writes among
+// them when `withSchema`, unordered (the caller orders or counts). A touch that replaced a version
+// ends the old one at the same revision: that is one change (touch), not a delete and a touch. One
+// statement, so that the check that `last` is still kept (garbage collection deletes old
+// `revisions` and old `schema_history` rows in one transaction) holds for every row it returns.
+function changesSql(params: Params, last: Revision, upTo: Revision | undefined, only: Revision | undefined, withSchema: boolean): string {
+  const lastParam = params.add(last);
+  const bounds = only !== undefined ? [`= ${params.add(only)}`] : [`> ${lastParam}`, ...(upTo === undefined ? [] : [`<= ${params.add(upTo)}`])];
+  const inRange = (column: string): string => bounds.map((bound) => `${column} ${bound}`).join(" AND ");
+  const noRelationship = SELECT_COLUMNS.split(", ")
+    .map((name) => `NULL AS ${name}`)
+    .join(", ");
+  const schemaWrites = withSchema
+    ? `UNION ALL
+       SELECT h.revision, 0, 'schema', ${noRelationship}, h.text
+       FROM schema_history h WHERE ${inRange("h.revision")}`
+    : "";
+  return `SELECT * FROM (
+       SELECT created_revision AS revision, created_position AS position, 'touch' AS operation, ${SELECT_COLUMNS}, NULL::text AS schema
+       FROM relationships WHERE ${inRange("created_revision")}
+       UNION ALL
+       SELECT d.deleted_revision, d.deleted_position, 'delete', ${prefixed("d", SELECT_COLUMNS)}, NULL
+       FROM relationships d WHERE ${inRange("d.deleted_revision")}
+         AND NOT EXISTS (SELECT 1 FROM relationships n WHERE n.created_revision = d.deleted_revision AND ${keyJoin("n", "d")})
+       ${schemaWrites}
+     ) changes
+     WHERE EXISTS (SELECT 1 FROM revisions WHERE revision = ${lastParam})`;
 }

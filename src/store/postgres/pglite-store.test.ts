@@ -9,6 +9,7 @@ import { runStoreConformance } from "../store.conformance.ts";
 import { migrate } from "./migrate.ts";
 import { MIGRATIONS, applyMigrations } from "./migrations.ts";
 import { pgliteSqlClientOf } from "./pglite-sql-client.ts";
+import type { SqlRow } from "./sql-client.ts";
 import { PostgresStore } from "./postgres-store.ts";
 
 const folders: string[] = [];
@@ -136,6 +137,46 @@ describe("PostgresStore on PGlite in a data folder", () => {
       }
       controller.abort();
       expect(seen).toEqual(["1: definition user {}", `${second}: definition user {}\ndefinition doc {}`]);
+      await store.close();
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+describe("PostgresStore's watch with maxChanges", () => {
+  // What the contract cannot see: an oversized revision is never read whole. The statements of the
+  // store's client (not its transactions, which the import uses) are counted by rows returned.
+  it.each([
+    ["with maxChanges 2,000", 2_000, 1_000],
+    ["without maxChanges", undefined, 5_000],
+  ])("reads at most a page of a 5,000-relationship import %s (else all of it)", async (_, maxChanges, largestRead) => {
+    const db = new PGlite();
+    try {
+      const client = pgliteSqlClientOf(db);
+      await applyMigrations(client);
+      let largest = 0;
+      const counting = {
+        ...client,
+        close: async () => {},
+        query: async <R extends SqlRow>(text: string, params?: readonly unknown[]) => {
+          const result = await client.query<R>(text, params);
+          largest = Math.max(largest, result.rows.length);
+          return result;
+        },
+      };
+      const store = await PostgresStore.open(counting);
+      const { revision } = await store.importRelationships(batches(Array.from({ length: 5_000 }, (_, i) => parseRelationship(`document:d${i}#viewer@user:ann`))));
+      largest = 0;
+      const controller = new AbortController();
+      let seen = "";
+      for await (const changeSet of store.watch(0, controller.signal, { checkpoints: true, maxChanges })) {
+        seen = `${changeSet.revision}: ${changeSet.changes.length} changes${changeSet.oversized === true ? ", oversized" : ""}`;
+        break;
+      }
+      controller.abort();
+      expect(seen).toBe(maxChanges === undefined ? `${revision}: 5000 changes` : `${revision}: 0 changes, oversized`);
+      expect(largest).toBe(largestRead);
       await store.close();
     } finally {
       await db.close();

@@ -270,7 +270,7 @@ export class PostgresStore implements Store {
     const { oldest, head } = await this.#bounds(this.#sql);
     if (afterRevision > head) throw revisionNewerThanHead(afterRevision, head, "afterRevision");
     if (afterRevision < oldest) throw this.#tooOld(afterRevision, oldest, "afterRevision");
-    yield* this.#changes.follow(afterRevision, signal, options.checkpoints === true);
+    yield* this.#changes.follow(afterRevision, signal, options);
   }
 
   async datastoreId(): Promise<string> {
