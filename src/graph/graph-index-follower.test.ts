@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { MemoryStore } from "../store/index.ts";
 import { FailedPreconditionError, InvalidArgumentError, formatRelationship, parseRelationship, parseSubjectRef } from "../tuple/index.ts";
-import type { ChangeSet, QueryOptions, RelationshipFilter, RelationshipReader, Store, WatchOptions } from "../store/index.ts";
+import type { Change, ChangeSet, QueryOptions, RelationshipFilter, RelationshipReader, Store, WatchOptions } from "../store/index.ts";
+import type { Relationship } from "../tuple/index.ts";
 import { startGraphIndexFollower } from "./graph-index-follower.ts";
 import { buildGraphIndex } from "./load-graph-index.ts";
 import type { GraphIndexFollower, GraphLogger } from "./graph-follower-types.ts";
@@ -265,6 +266,22 @@ definition doc {
   });
 });
 
+describe("startGraphIndexFollower when applying a change set fails half-way", () => {
+  it("serves no revision from the half-changed index, and reloads it", async () => {
+    const store = new MalformingStore();
+    await store.writeSchema("definition user {}\ndefinition group {\n  relation member: user | group#member\n}", async () => {});
+    const follower = await follow(store);
+    const revision = await store.write([
+      { operation: "touch", relationship: parseRelationship("group:eng#member@user:ann") },
+      { operation: "touch", relationship: parseRelationship("group:ops#member@user:bob") },
+    ]);
+    expect(await follower.waitFor(revision, 5_000)).toBe(true);
+    expect(store.malformed).toBe(1);
+    expect(groupsOf(follower.index, "user:ann")).toEqual(["eng"]);
+    expect(groupsOf(follower.index, "user:bob")).toEqual(["ops"]);
+  });
+});
+
 describe("startGraphIndexFollower with a revision of more than maxChanges changes", () => {
   const touch = (text: string) => ({ operation: "touch" as const, relationship: parseRelationship(text) });
   const importAll = async (store: Store, texts: readonly string[]): Promise<number> =>
@@ -440,6 +457,24 @@ class GatedWatchStore extends MemoryStore {
 }
 
 /** SchemaTextDroppingStore is a MemoryStore whose watch reports schema writes without their text (a broken store), once. */
+/** MalformingStore's watch breaks the last change of the first change set with two changes, so that applying it fails half-way. */
+class MalformingStore extends MemoryStore {
+  malformed = 0;
+
+  override async *watch(afterRevision: number, signal: AbortSignal, options?: WatchOptions): AsyncIterable<ChangeSet> {
+    for await (const changeSet of super.watch(afterRevision, signal, options)) {
+      if (changeSet.changes.length === 2 && this.malformed === 0) {
+        this.malformed += 1;
+        const [first] = changeSet.changes;
+        const broken = { operation: "touch" as const, relationship: { resource: { type: "group", id: "ops" }, relation: "member" } as unknown as Relationship };
+        yield { ...changeSet, changes: [first as Change, broken] };
+      } else {
+        yield changeSet;
+      }
+    }
+  }
+}
+
 class SchemaTextDroppingStore extends MemoryStore {
   #broken = true;
 

@@ -2,6 +2,7 @@ import { BugError, FailedPreconditionError, InvalidArgumentError } from "../tupl
 import type { Revision } from "../tuple/index.ts";
 import type { Store } from "../store/index.ts";
 import type { GraphIndexFollower, GraphIndexFollowerOptions } from "./graph-follower-types.ts";
+import { BROKEN_REVISION } from "./graph-index.ts";
 import type { GraphIndex } from "./graph-index.ts";
 import type { GraphIndexView } from "./graph-types.ts";
 import { loadGraphIndex } from "./load-graph-index.ts";
@@ -131,7 +132,9 @@ class StoreGraphIndexFollower implements GraphIndexFollower {
         this.#following = false;
         // A load that failed otherwise is not retried as such: the watch resumes from the current
         // index, and an oversized revision it then meets again asks for the load again.
-        reload = error instanceof FailedPreconditionError || error instanceof BugError ? "the index cannot follow the store from its revision" : undefined;
+        // A failed apply leaves the index at BROKEN_REVISION, whatever it threw: only a reload mends it.
+        const cannotFollow = error instanceof FailedPreconditionError || error instanceof BugError || this.#index.revision === BROKEN_REVISION;
+        reload = cannotFollow ? "the index cannot follow the store from its revision" : undefined;
         const delayMs = Math.min(this.#options.retryMs ?? DEFAULT_RETRY_MS, FIRST_RETRY_MS * 2 ** attempt);
         attempt++;
         this.#options.logger?.warn(

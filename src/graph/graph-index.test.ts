@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { compileSchema } from "../schema/index.ts";
 import { BugError, parseRelationship, parseSubjectRef } from "../tuple/index.ts";
-import { GraphIndex } from "./graph-index.ts";
+import type { Relationship } from "../tuple/index.ts";
+import { BROKEN_REVISION, GraphIndex } from "./graph-index.ts";
 import type { IdSet, Posting } from "./graph-types.ts";
 
 const BUILT_AT = 10;
@@ -208,6 +209,25 @@ describe("GraphIndex postings", () => {
   it("refuses a change set that is not newer than the index", () => {
     const index = build(DOCS);
     expect(() => index.apply({ revision: BUILT_AT, changes: [] })).toThrow(BugError);
+  });
+
+  it("stays at its revision when a schema change does not compile, before changing anything", () => {
+    const index = build(DOCS, ["doc:1#viewer@user:ann"]);
+    const change = { operation: "delete" as const, relationship: parseRelationship("doc:1#viewer@user:ann") };
+    expect(() => index.apply({ revision: BUILT_AT + 1, changes: [change], schemaChanged: true, schema: "definition {" })).toThrow();
+    expect(index.revision).toBe(BUILT_AT);
+    expect(index.posting("doc", index.numberOf("doc", "1") ?? -1, "viewer")).toBeDefined();
+  });
+
+  it("answers no revision once an apply failed half-way", () => {
+    const index = build(DOCS);
+    const malformed = { resource: { type: "doc", id: "2" }, relation: "viewer" } as unknown as Relationship;
+    const changes = [
+      { operation: "touch" as const, relationship: parseRelationship("doc:1#viewer@user:ann") },
+      { operation: "touch" as const, relationship: malformed },
+    ];
+    expect(() => index.apply({ revision: BUILT_AT + 1, changes })).toThrow();
+    expect(index.revision).toBe(BROKEN_REVISION);
   });
 
   it("advances on a checkpoint without changes", () => {

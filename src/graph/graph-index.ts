@@ -11,6 +11,9 @@ import { MutableIdSet } from "./mutable-id-set.ts";
 import { ObjectInterner } from "./object-interner.ts";
 import { PostingEntry } from "./posting-entry.ts";
 
+/** BROKEN_REVISION is the revision of an index that a failed apply left half-changed: below every real revision. */
+export const BROKEN_REVISION: Revision = -1;
+
 /**
  * GraphIndex is the graph index itself: the GraphIndexView the engine reads, and the mutations
  * that only src/graph calls. Its life: construct at the revision of a load, `addLoaded` every
@@ -62,6 +65,7 @@ export class GraphIndex implements GraphIndexView {
     this.#closure = new MembershipClosure(this.#closureEdges());
   }
 
+  /** revision is the revision the index reflects, or BROKEN_REVISION once an apply failed half-way (see apply). */
   get revision(): Revision {
     return this.#revision;
   }
@@ -88,13 +92,31 @@ export class GraphIndex implements GraphIndexView {
   /**
    * apply applies the change set committed at `changeSet.revision`, newer than the index's, in one
    * synchronous step. A change set with `schemaChanged` carries the schema text written at its
-   * revision (compiled here; the closure is rebuilt for it); without the text it throws BugError.
+   * revision (compiled here, before anything changes; the closure is rebuilt for it); without the
+   * text it throws BugError. If applying fails half-way (a bug), the index no longer equals any
+   * revision: its revision becomes BROKEN_REVISION, which no read asks for, so nothing is answered
+   * from it until the follower has loaded a fresh one.
    */
   apply(changeSet: ChangeSet): void {
     if (this.#loading) throw new BugError("apply before finishLoad");
     if (changeSet.revision <= this.#revision) {
       throw new BugError(`change set of revision ${changeSet.revision} applied to an index at revision ${this.#revision}`);
     }
+    let schema = this.#schema;
+    if (changeSet.schemaChanged) {
+      if (changeSet.schema === undefined) throw new BugError(`schema change at revision ${changeSet.revision} came without the schema text written at it`);
+      schema = compileSchema(changeSet.schema);
+    }
+    try {
+      this.#applyChanges(changeSet, schema);
+    } catch (error) {
+      this.#revision = BROKEN_REVISION;
+      throw error;
+    }
+    this.#revision = changeSet.revision;
+  }
+
+  #applyChanges(changeSet: ChangeSet, schema: Schema | undefined): void {
     for (const { operation, relationship } of changeSet.changes) {
       switch (operation) {
         case "touch":
@@ -108,9 +130,8 @@ export class GraphIndex implements GraphIndexView {
       }
       this.#lastChanged.set(relationKey(relationship.resource.type, relationship.relation), changeSet.revision);
     }
-    if (changeSet.schemaChanged) {
-      if (changeSet.schema === undefined) throw new BugError(`schema change at revision ${changeSet.revision} came without the schema text written at it`);
-      this.#schema = compileSchema(changeSet.schema);
+    if (schema !== this.#schema) {
+      this.#schema = schema;
       this.#closedStale = true;
     }
     if (this.#closedStale) {
@@ -118,7 +139,6 @@ export class GraphIndex implements GraphIndexView {
       this.#closedStale = false;
       this.#closure.rebuild();
     }
-    this.#revision = changeSet.revision;
   }
 
   numberOf(type: string, id: string): number | undefined {
