@@ -29,8 +29,8 @@ export async function startMandateService(config: MandateServiceConfig, logger: 
     server = new MandateServer({ store, engine, logger, follower });
     datastore.startGarbageCollection(config.gcWindowMs, gcIntervalFor(config.gcWindowMs));
     const port = await server.listen(config.host, config.port);
-    // The follower may replace its index (a reload), so stats read follower.index each time.
-    const running = { server, follower };
+    // Narrowed copies for the closures below (the `let`s stay possibly undefined to TypeScript).
+    const [serving, following] = [server, follower];
     return {
       port,
       description: datastore.description,
@@ -40,14 +40,15 @@ export async function startMandateService(config: MandateServiceConfig, logger: 
           cache: engineStats.cache,
           indexed: engineStats.indexed,
           fallbacks: engineStats.fallbacks,
-          index: running.follower.index.stats(),
+          // follower.index, not a copy: a reload replaces the index object.
+          index: following.index.stats(),
           rssBytes: process.memoryUsage.rss(),
         };
       },
       async stop(): Promise<void> {
         try {
-          await running.server.shutdown();
-          await running.follower.stop();
+          await serving.shutdown();
+          await following.stop();
         } finally {
           await store.close();
         }
