@@ -1,3 +1,4 @@
+import { formatSubjectRef } from "../tuple/index.ts";
 import type { ObjectRef, SubjectRef } from "../tuple/index.ts";
 import type { CheckTrace } from "./engine-types.ts";
 import type { Membership } from "./membership.ts";
@@ -61,8 +62,17 @@ export interface Dispatcher {
 /** subproblemKey identifies (resource, relation, subject, context) for memos and cycle paths. */
 export function subproblemKey(request: DispatchCheckRequest): string {
   const { resource, relation, subject } = request;
-  const subjectText = subject.relation === undefined ? `${subject.type}:${subject.id}` : `${subject.type}:${subject.id}#${subject.relation}`;
-  return `${resource.type}:${resource.id}#${relation}@${subjectText}|${request.contextKey}`;
+  return `${subproblemText(resource.type, resource.id, relation, subject)}|${request.contextKey}`;
+}
+
+/** subproblemText names a context-free subproblem: `doc:1#view@user:ann`. */
+export function subproblemText(resourceType: string, resourceId: string, relation: string, subject: SubjectRef): string {
+  return `${resourceType}:${resourceId}#${relation}@${formatSubjectRef(subject)}`;
+}
+
+/** contextKeyOf identifies a caveat context for memos and caches: "" for none. */
+export function contextKeyOf(context: Readonly<Record<string, unknown>> | undefined): string {
+  return context === undefined ? "" : JSON.stringify(context);
 }
 
 /** isOnPath reports whether `key` is in progress somewhere on `path`. */

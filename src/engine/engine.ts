@@ -4,6 +4,7 @@ import type { Schema } from "../schema/index.ts";
 import type { RelationshipReader } from "../store/index.ts";
 import { BudgetDispatcher } from "./budget-dispatcher.ts";
 import { MissingParametersCaveatEvaluator } from "./caveat-evaluator.ts";
+import { contextKeyOf } from "./dispatcher.ts";
 import type { DispatchCheckRequest, DispatchCheckResult } from "./dispatcher.ts";
 import type { CheckRequest, CheckResult, EngineDependencies, EngineOptions, EngineStats, ExpandTree, RequestOptions } from "./engine-types.ts";
 import { RequestAbortedError } from "./errors.ts";
@@ -167,7 +168,7 @@ function rootRequest(request: CheckRequest): DispatchCheckRequest {
     relation: request.permission,
     subject: request.subject,
     context: request.context,
-    contextKey: request.context === undefined ? "" : JSON.stringify(request.context),
+    contextKey: contextKeyOf(request.context),
     depth: 1,
     path: undefined,
   };

@@ -31,6 +31,16 @@ definition team {
   relation member: user
 }`;
 
+/** CAVEATED_VIEWERS lets a viewer carry a caveat, which only the plain walk evaluates. */
+const CAVEATED_VIEWERS = `definition user {}
+caveat only_if(flag bool) {
+  flag
+}
+definition doc {
+  relation viewer: user | user with only_if
+  permission view = viewer
+}`;
+
 const open: IndexedFixture[] = [];
 
 async function follow(relationships: readonly string[], schemaText = DRIVE): Promise<IndexedFixture> {
@@ -157,14 +167,7 @@ describe("the fast path's cache", () => {
   it("caches the plain walk's answers at the top level, per context where caveats are in reach", async () => {
     const fixture = await follow(
       ["doc:d1#viewer@user:ann[only_if]"],
-      `definition user {}
-caveat only_if(flag bool) {
-  flag
-}
-definition doc {
-  relation viewer: user | user with only_if
-  permission view = viewer
-}`,
+      CAVEATED_VIEWERS,
     );
     const engine = new Engine({}, { follower: fixture.follower });
     const plain = checkRequest("doc:d1", "view", "user:ann");
@@ -217,14 +220,7 @@ describe("the fast path", () => {
   it("answers a batch from the index, and its items that need the plain walk from it", async () => {
     const fixture = await follow(
       ["doc:d1#viewer@user:ann", "doc:d2#viewer@user:ann[only_if]"],
-      `definition user {}
-caveat only_if(flag bool) {
-  flag
-}
-definition doc {
-  relation viewer: user | user with only_if
-  permission view = viewer
-}`,
+      CAVEATED_VIEWERS,
     );
     const engine = new Engine({}, { follower: fixture.follower });
     const answers = await engine.checkBatch(fixture.reader(), fixture.schema, [

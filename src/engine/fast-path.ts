@@ -6,7 +6,8 @@ import { CheckCache } from "./check-cache.ts";
 import type { CachedCheck } from "./check-cache.ts";
 import type { CheckRequest, CheckResult, EngineStats } from "./engine-types.ts";
 import { RequestAbortedError } from "./errors.ts";
-import { FALL_BACK, IndexedEvaluator, sameSchema, subproblemText } from "./indexed-evaluator.ts";
+import { contextKeyOf, subproblemText } from "./dispatcher.ts";
+import { FALL_BACK, IndexedEvaluator, sameSchema } from "./indexed-evaluator.ts";
 import type { SubproblemAnswer, SubproblemCacheView } from "./indexed-evaluator.ts";
 import { MembershipsMemo } from "./memberships-memo.ts";
 import { SchemaDependencies } from "./schema-dependencies.ts";
@@ -167,7 +168,7 @@ export class FastPath {
 
   #stateFor(schema: Schema): SchemaState {
     const current = this.#state;
-    if (current !== undefined && (current.schema === schema || current.schema.source === schema.source)) return current;
+    if (current !== undefined && sameSchema(current.schema, schema)) return current;
     // Entries were computed under the old schema's meaning: none may answer under the new one.
     this.#cache?.clear();
     const state: SchemaState = {
@@ -310,7 +311,7 @@ class SubproblemCacheAdapter implements SubproblemCacheView {
 }
 
 function contextualKey(key: string, request: CheckRequest): string {
-  return `${key}${CONTEXT_SEPARATOR}${request.context === undefined ? "" : JSON.stringify(request.context)}`;
+  return `${key}${CONTEXT_SEPARATOR}${contextKeyOf(request.context)}`;
 }
 
 function toCheckResult(entry: CachedCheck): CheckResult {

@@ -3,6 +3,7 @@ import type { ObjectRef, SubjectRef } from "../tuple/index.ts";
 import { findRelationOrPermission } from "../schema/index.ts";
 import type { PermissionExpression, Relation, Schema } from "../schema/index.ts";
 import type { GraphIndexView, IdSet, Posting } from "../graph/index.ts";
+import { subproblemText } from "./dispatcher.ts";
 import { exclusionChain } from "./exclusion-chain.ts";
 import { MembershipsMemo } from "./memberships-memo.ts";
 import { ALLOWED, DENIED } from "./membership.ts";
@@ -39,12 +40,6 @@ export interface IndexedEvaluatorOptions {
   readonly cache?: SubproblemCacheView | undefined;
   /** memberships remembers the subjects' closures; default: one for this evaluator alone. */
   readonly memberships?: MembershipsMemo | undefined;
-}
-
-/** subproblemText names a context-free subproblem: `doc:1#view@user:ann`. */
-export function subproblemText(resourceType: string, resourceId: string, relation: string, subject: SubjectRef): string {
-  const subjectText = subject.relation === undefined ? `${subject.type}:${subject.id}` : `${subject.type}:${subject.id}#${subject.relation}`;
-  return `${resourceType}:${resourceId}#${relation}@${subjectText}`;
 }
 
 /** sameSchema: the index follows `indexSchema`; the request was validated against `schema`. */

@@ -1,3 +1,4 @@
+import { formatSubjectRef } from "../tuple/index.ts";
 import type { SubjectRef } from "../tuple/index.ts";
 import type { GraphIndexView, IdSet } from "../graph/index.ts";
 
@@ -25,7 +26,7 @@ export class MembershipsMemo {
       this.#index = index;
       this.#revision = index.revision;
     }
-    const key = subject.relation === undefined ? `${subject.type}:${subject.id}` : `${subject.type}:${subject.id}#${subject.relation}`;
+    const key = formatSubjectRef(subject);
     let memberships = this.#bySubject.get(key);
     if (memberships === undefined) {
       memberships = index.memberships(subject);
