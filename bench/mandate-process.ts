@@ -81,15 +81,18 @@ export class MandateProcess {
     return `127.0.0.1:${this.port}`;
   }
 
-  /** stats asks the server for its stats; `collectGarbage` runs a full GC first (for RSS after a load). */
-  stats(collectGarbage = false): Promise<ServerSnapshot> {
+  /**
+   * stats asks the server for its stats; `collectGarbage` runs a full GC first (for RSS after a
+   * load); `resetPeak` makes the next answer's peak that of what follows this one.
+   */
+  stats(collectGarbage = false, resetPeak = false): Promise<ServerSnapshot> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`the Mandate server did not answer a stats request within ${STATS_TIMEOUT_MS / 60_000} min`)), STATS_TIMEOUT_MS);
       this.#pending.push((snapshot) => {
         clearTimeout(timer);
         resolve(snapshot);
       });
-      this.#send({ type: "stats", collectGarbage });
+      this.#send({ type: "stats", collectGarbage, resetPeak });
     });
   }
 

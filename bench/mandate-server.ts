@@ -5,13 +5,15 @@
 // It runs startMandateService (the composition `mandate serve` uses) on 127.0.0.1 and a free port,
 // says {type:"ready", port, rssBytes} once listening, answers {type:"stats", collectGarbage?} with
 // {type:"stats", stats, peakRssBytes}, and stops on {type:"stop"} or when the harness goes away.
-// It samples its own RSS every 100 ms, so that the peak of a phase is known without /proc.
+// It samples its own RSS every 100 ms, so that the peak of a phase is known without /proc (and
+// reads the kernel's peak, VmHWM, where /proc has it); {type:"stats", resetPeak:true} starts a new peak.
 import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { startMandateService } from "../src/cli/mandate-service.ts";
 import type { RunningService } from "../src/cli/mandate-service.ts";
 import { DEFAULT_CACHE_ENTRIES } from "../src/cli/serve-config.ts";
 import type { ServerReply, ServerRequest } from "./mandate-server-protocol.ts";
+import { peakRssBytes as processPeakRssBytes, resetPeakRss } from "./peak-rss.ts";
 
 const RSS_SAMPLE_MS = 100;
 
@@ -68,8 +70,13 @@ process.on("message", (request: ServerRequest) => {
       // A forced collection first, when asked, so that RSS after a load is not garbage of the import.
       if (request.collectGarbage === true) globalThis.gc?.();
       const stats = service.stats();
-      peakRssBytes = Math.max(peakRssBytes, stats.rssBytes);
+      // The kernel's peak (VmHWM) sees spikes between two samples.
+      peakRssBytes = Math.max(peakRssBytes, stats.rssBytes, processPeakRssBytes());
       send({ type: "stats", stats, peakRssBytes });
+      if (request.resetPeak === true) {
+        resetPeakRss();
+        peakRssBytes = process.memoryUsage.rss();
+      }
       break;
     }
     case "stop":

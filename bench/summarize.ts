@@ -66,7 +66,13 @@ function median(values: readonly number[]): number | undefined {
 }
 
 const directory = join(ROOT, "bench", "results");
-const files = process.argv.length > 2 ? process.argv.slice(2) : readdirSync(directory).filter((file) => file.endsWith(".json")).map((file) => join(directory, file));
+// lookup-*.json are the lookup benchmark's (bench/lookup-summarize.ts).
+const files =
+  process.argv.length > 2
+    ? process.argv.slice(2)
+    : readdirSync(directory)
+        .filter((file) => file.endsWith(".json") && !file.startsWith("lookup-"))
+        .map((file) => join(directory, file));
 const groups = new Map<string, RunResult[]>();
 for (const file of files) {
   const run = JSON.parse(readFileSync(file, "utf8")) as RunResult;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { agentsWorkload, driveWorkload, nestedGroupsWorkload, rbacWorkload } from "../bench/workloads/index.ts";
+import { agentsWorkload, driveWorkload, folderLookupsWorkload, nestedGroupsWorkload, rbacWorkload } from "../bench/workloads/index.ts";
 import type { BenchCheck, Workload } from "../bench/workloads/index.ts";
 import { Engine } from "../src/engine/index.ts";
+import { buildGraphIndex } from "../src/graph/index.ts";
 import { compileSchema } from "../src/schema/index.ts";
 import { MemoryStore } from "../src/store/index.ts";
 import type { Relationship } from "../src/tuple/index.ts";
@@ -66,5 +67,61 @@ describe("benchmark workloads", () => {
     const full = generate("full", 10).relationships.length;
     expect(full / small).toBeGreaterThan(8);
     expect(full / small).toBeLessThan(12);
+  });
+});
+
+describe("the lookup benchmark workload", () => {
+  it("is the same on every run of one seed", () => {
+    const first = folderLookupsWorkload("small", 7);
+    const second = folderLookupsWorkload("small", 7);
+    expect(second.schema).toBe(first.schema);
+    expect(second.relationships).toEqual(first.relationships);
+    expect(second.lookups).toEqual(first.lookups);
+  });
+
+  it("lists every relationship once", () => {
+    const { relationships } = folderLookupsWorkload("full");
+    const texts = new Set(relationships.map((r) => `${r.resource.type}:${r.resource.id}#${r.relation}@${r.subject.type}:${r.subject.id}#${r.subject.relation ?? ""}`));
+    expect(texts.size).toBe(relationships.length);
+  });
+
+  it("expects for each reader exactly the documents the engine looks up, and the engine's check agrees", async () => {
+    const workload = folderLookupsWorkload("small", 11);
+    const schema = compileSchema(workload.schema, "lookup.zed");
+    const store = new MemoryStore();
+    await store.writeSchema(workload.schema, async () => {});
+    const revision = await store.write(workload.relationships.map((relationship) => ({ operation: "touch" as const, relationship })));
+    const reader = store.snapshot(revision);
+    const indexed = new Engine({}, { index: await buildGraphIndex(store) });
+    const plain = new Engine();
+    for (const query of workload.lookups) {
+      const found: string[] = [];
+      for await (const result of indexed.lookupResources(reader, schema, query)) {
+        expect(result.permissionship).toBe("allowed");
+        found.push(result.id);
+      }
+      expect(found.sort()).toEqual(query.expected);
+      // The plain walk (no index) on a sample of the documents, viewed or not.
+      const expected = new Set(query.expected);
+      for (let d = 0; d < workload.documents; d += 97) {
+        const result = await plain.check(reader, schema, { resource: { type: "document", id: `d${d}` }, permission: "view", subject: query.subject });
+        expect(result.permissionship).toBe(expected.has(`d${d}`) ? "allowed" : "denied");
+      }
+    }
+    await store.close();
+  });
+
+  it("gives its readers about 95%, 10% and 1% of the documents, at small and full size", () => {
+    for (const size of ["small", "full"] as const) {
+      const workload = folderLookupsWorkload(size);
+      const shares = workload.lookups.map((query) => query.expected.length / workload.documents);
+      expect(workload.lookups.map((query) => query.tag)).toEqual(["most", "tenth", "hundredth"]);
+      expect(shares[0]).toBeGreaterThan(0.9);
+      expect(shares[0]).toBeLessThan(1);
+      expect(shares[1]).toBeGreaterThan(0.08);
+      expect(shares[1]).toBeLessThan(0.13);
+      expect(shares[2]).toBeGreaterThan(0.008);
+      expect(shares[2]).toBeLessThan(0.02);
+    }
   });
 });

@@ -8,7 +8,7 @@ import {
   validateTypeName,
 } from "../tuple/index.ts";
 import type { Precondition, RelationshipFilter, RelationshipUpdate, SubjectFilter } from "../store/index.ts";
-import type { CheckRequest } from "../engine/index.ts";
+import type { CheckRequest, LookupResourcesRequest, LookupSubjectsRequest } from "../engine/index.ts";
 import type { ConsistencyRequirement } from "./consistency.ts";
 import { decodeZedToken } from "./consistency-token.ts";
 import { fromWireStruct, fromWireTimestamp } from "./struct-codec.ts";
@@ -16,6 +16,8 @@ import type {
   WireCheckBulkPermissionsRequestItem,
   WireConsistency,
   WireExpandPermissionTreeRequest,
+  WireLookupResourcesRequest,
+  WireLookupSubjectsRequest,
   WireObjectReference,
   WirePrecondition,
   WireRelationship,
@@ -200,4 +202,41 @@ export function expandRequestFromWire(wire: WireExpandPermissionTreeRequest): { 
   const permission = nonEmpty(wire.permission, "permission");
   validateRelationName(permission, "permission");
   return { resource, permission };
+}
+
+/**
+ * lookupResourcesRequestFromWire decodes a LookupResources request (not its consistency, limit or
+ * cursor). A wildcard subject is refused: a lookup asks for what one subject can reach.
+ */
+export function lookupResourcesRequestFromWire(wire: WireLookupResourcesRequest): LookupResourcesRequest {
+  const resourceType = nonEmpty(wire.resourceObjectType, "resource_object_type");
+  validateTypeName(resourceType, "resource_object_type");
+  const permission = nonEmpty(wire.permission, "permission");
+  validateRelationName(permission, "permission");
+  const subject = subjectRefFromWire(wire.subject, "subject");
+  if (subject.id === WILDCARD_ID) {
+    throw new InvalidArgumentError(
+      `subject.object.object_id: cannot look up resources for a wildcard subject (${subject.type}:*); name a concrete subject`,
+      { field: "subject.object.object_id" },
+    );
+  }
+  const context = wire.context ? fromWireStruct(wire.context, "context") : undefined;
+  return { resourceType, permission, subject, context };
+}
+
+/**
+ * lookupSubjectsRequestFromWire decodes a LookupSubjects request (not its consistency, limit or
+ * cursor); an empty optional_subject_relation, or `...`, asks for objects rather than usersets.
+ */
+export function lookupSubjectsRequestFromWire(wire: WireLookupSubjectsRequest): LookupSubjectsRequest {
+  const resource = objectRefFromWire(wire.resource, "resource");
+  const permission = nonEmpty(wire.permission, "permission");
+  validateRelationName(permission, "permission");
+  const subjectType = nonEmpty(wire.subjectObjectType, "subject_object_type");
+  validateTypeName(subjectType, "subject_object_type");
+  const relation = wire.optionalSubjectRelation;
+  const subjectRelation = !relation || relation === "..." ? undefined : relation;
+  if (subjectRelation !== undefined) validateRelationName(subjectRelation, "optional_subject_relation");
+  const context = wire.context ? fromWireStruct(wire.context, "context") : undefined;
+  return { resource, permission, subjectType, subjectRelation, context };
 }

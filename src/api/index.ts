@@ -61,4 +61,10 @@ export type {
   WireExportBulkRelationshipsResponse,
   WireWatchRequest,
   WireWatchResponse,
+  WireLookupPermissionship,
+  WireLookupResourcesRequest,
+  WireLookupResourcesResponse,
+  WireLookupSubjectsRequest,
+  WireResolvedSubject,
+  WireLookupSubjectsResponse,
 } from "./wire-types.ts";

@@ -4,7 +4,8 @@ import { ResourceExhaustedError } from "../tuple/index.ts";
  * ApiLimits bound what one request may ask for. Requests past a count limit fail with
  * RESOURCE_EXHAUSTED naming the limit; a read page larger than `maxReadPageSize`, or a delete
  * `optional_limit` larger than `maxDeletesPerRequest`, fails with INVALID_ARGUMENT (as SpiceDB does
- * for its read and delete limits); a DeleteRelationships without `optional_limit` that would delete
+ * for its read and delete limits), as does a lookup `optional_limit` larger than
+ * `maxLookupPageSize`; a DeleteRelationships without `optional_limit` that would delete
  * more than `maxDeletesPerRequest` relationships fails with RESOURCE_EXHAUSTED and deletes nothing;
  * messages larger than `maxMessageBytes` are refused by gRPC itself with RESOURCE_EXHAUSTED.
  */
@@ -13,6 +14,8 @@ export interface ApiLimits {
   readonly maxPreconditionsPerWrite: number;
   readonly maxChecksPerBatch: number;
   readonly maxReadPageSize: number;
+  /** maxLookupPageSize bounds `optional_limit` of LookupResources and LookupSubjects (0, no cap, is always allowed). */
+  readonly maxLookupPageSize: number;
   readonly maxDeletesPerRequest: number;
   readonly maxMessageBytes: number;
 }
@@ -23,6 +26,8 @@ export const DEFAULT_API_LIMITS: ApiLimits = {
   maxPreconditionsPerWrite: 1000,
   maxChecksPerBatch: 1000,
   maxReadPageSize: 1000,
+  // SpiceDB's default maximum lookup limit (--max-lookup-resources-limit).
+  maxLookupPageSize: 1000,
   // SpiceDB's default delete limit: one revision stays a bounded transaction.
   maxDeletesPerRequest: 10_000,
   maxMessageBytes: 4 * 1024 * 1024,

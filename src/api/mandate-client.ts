@@ -14,6 +14,10 @@ import type {
   WireExportBulkRelationshipsResponse,
   WireImportBulkRelationshipsRequest,
   WireImportBulkRelationshipsResponse,
+  WireLookupResourcesRequest,
+  WireLookupResourcesResponse,
+  WireLookupSubjectsRequest,
+  WireLookupSubjectsResponse,
   WireWatchRequest,
   WireWatchResponse,
   WireReadRelationshipsRequest,
@@ -59,6 +63,13 @@ export interface MandateClient {
   ): Promise<WireImportBulkRelationshipsResponse>;
   /** exportBulkRelationships streams batches of relationships; breaking out of the loop cancels the call. */
   exportBulkRelationships(request: WireExportBulkRelationshipsRequest, options?: CallOptions): AsyncIterable<WireExportBulkRelationshipsResponse>;
+  /**
+   * lookupResources streams the resources the subject can reach, one per message, each with the
+   * cursor that resumes after it; breaking out of the loop cancels the call (and the server's work).
+   */
+  lookupResources(request: WireLookupResourcesRequest, options?: CallOptions): AsyncIterable<WireLookupResourcesResponse>;
+  /** lookupSubjects streams the subjects that have the permission on the resource, as lookupResources does. */
+  lookupSubjects(request: WireLookupSubjectsRequest, options?: CallOptions): AsyncIterable<WireLookupSubjectsResponse>;
   /** watch streams relationship changes, one message per revision, until the loop is left (which cancels the call). */
   watch(request: WireWatchRequest, options?: CallOptions): AsyncIterable<WireWatchResponse>;
   writeSchema(request: WireWriteSchemaRequest, options?: CallOptions): Promise<WireWriteSchemaResponse>;
@@ -118,6 +129,8 @@ export function createMandateClient(address: string, credentials = grpc.credenti
     readRelationships: (request, options) => serverStream<WireReadRelationshipsResponse>(permissions, "ReadRelationships", request, options),
     importBulkRelationships: (batches, options) => clientStream(permissions, "ImportBulkRelationships", batches, options),
     exportBulkRelationships: (request, options) => serverStream<WireExportBulkRelationshipsResponse>(permissions, "ExportBulkRelationships", request, options),
+    lookupResources: (request, options) => serverStream<WireLookupResourcesResponse>(permissions, "LookupResources", request, options),
+    lookupSubjects: (request, options) => serverStream<WireLookupSubjectsResponse>(permissions, "LookupSubjects", request, options),
     watch: (request, options) => serverStream<WireWatchResponse>(watch, "Watch", request, options),
     writeSchema: (request, options) => unary(schema, "WriteSchema", request, options),
     readSchema: (options) => unary(schema, "ReadSchema", {}, options),

@@ -4,7 +4,17 @@ import type { RelationshipPattern, Schema } from "../schema/index.ts";
 import { compileSchema, lookupDefinition, lookupRelationOrPermission, removedSubjectPatterns, validateRelationship, validateRelationshipForDelete } from "../schema/index.ts";
 import type { ChangeSet, Precondition, RelationshipFilter, RelationshipReader, RelationshipUpdate, Store } from "../store/index.ts";
 import { AbortedError } from "../store/index.ts";
-import type { CheckRequest, CheckResult, Engine, ExpandTree } from "../engine/index.ts";
+import type {
+  CheckRequest,
+  CheckResult,
+  Engine,
+  ExpandTree,
+  LookupOptions,
+  LookupResourcesRequest,
+  LookupResult,
+  LookupSubjectsRequest,
+  LookupSubjectsResult,
+} from "../engine/index.ts";
 import type { GraphIndexFollower } from "../graph/index.ts";
 import type { ConsistencyRequirement } from "./consistency.ts";
 import { resolveRevision, verifyToken } from "./consistency.ts";
@@ -20,11 +30,25 @@ import { enforceCountLimit } from "./limits.ts";
  */
 const WRITE_VISIBILITY_WAIT_MS = 250;
 
+/**
+ * LOOKUP_INDEX_WAIT_MS bounds how long a lookup waits for the graph index to reach its revision:
+ * the engine answers a lookup set-at-a-time only from an index at (or equivalent to) the reader's
+ * revision, and otherwise checks candidates one by one, which is correct but far slower. A lookup
+ * is long enough that waiting somewhat longer than a check does (INDEX_WAIT_MS) pays off.
+ */
+const LOOKUP_INDEX_WAIT_MS = 250;
+
 /** SCHEMA_FILE_NAME is the file name schema diagnostics carry when written through the API. */
 const SCHEMA_FILE_NAME = "schema.zed";
 
 /** BulkCheckOutcome is one item's answer in a bulk check: a result, or the error for that item only. */
 export type BulkCheckOutcome = { readonly result: CheckResult } | { readonly error: unknown };
+
+/**
+ * LookupAt is where a lookup runs: at the revision a consistency requirement resolves to, or at
+ * a revision a cursor pinned (`pinned`, already verified with verifyPinnedRevision).
+ */
+export type LookupAt = ConsistencyRequirement | { readonly kind: "pinned"; readonly revision: Revision };
 
 /** MandateCommandsDeps are what the commands need; the server passes its own. */
 export interface MandateCommandsDeps {
@@ -157,6 +181,42 @@ export class MandateCommands {
     } catch (error) {
       throw withWireCheckField(error, "");
     }
+  }
+
+  /**
+   * lookupResources resolves the revision of `at` and returns it with the engine's results (see
+   * Engine.lookupResources; `options.signal`, the call's cancellation, stops the engine). Errors
+   * come when the results are pulled, with the engine's field names renamed to the proto fields
+   * of LookupResourcesRequest (e.g. `resource_object_type`, `optional_limit`).
+   */
+  async lookupResources(
+    at: LookupAt,
+    request: LookupResourcesRequest,
+    options: LookupOptions,
+  ): Promise<{ revision: Revision; results: AsyncGenerator<LookupResult> }> {
+    const { revision, schema } = await this.#lookupSnapshot(at, options.signal);
+    const results = this.#engine.lookupResources(this.#store.snapshot(revision), schema, request, options);
+    return { revision, results: withWireFields(results, WIRE_LOOKUP_RESOURCES_FIELDS) };
+  }
+
+  /** lookupSubjects is lookupResources for Engine.lookupSubjects (fields of LookupSubjectsRequest). */
+  async lookupSubjects(
+    at: LookupAt,
+    request: LookupSubjectsRequest,
+    options: LookupOptions,
+  ): Promise<{ revision: Revision; results: AsyncGenerator<LookupSubjectsResult> }> {
+    const { revision, schema } = await this.#lookupSnapshot(at, options.signal);
+    const results = this.#engine.lookupSubjects(this.#store.snapshot(revision), schema, request, options);
+    return { revision, results: withWireFields(results, WIRE_LOOKUP_SUBJECTS_FIELDS) };
+  }
+
+  // The revision and schema a lookup runs with, once the graph index has reached the revision (or
+  // LOOKUP_INDEX_WAIT_MS has passed, or the call was cancelled): the engine then answers from it.
+  async #lookupSnapshot(at: LookupAt, signal: AbortSignal | undefined): Promise<{ revision: Revision; schema: Schema }> {
+    const revision = at.kind === "pinned" ? at.revision : await this.#resolve(at);
+    const follower = this.#follower;
+    if (follower?.following === true && follower.index.revision < revision) await follower.waitFor(revision, LOOKUP_INDEX_WAIT_MS, signal);
+    return { revision, schema: await this.#schemaForRead(revision) };
   }
 
   /**
@@ -411,11 +471,44 @@ const WIRE_CHECK_FIELDS: ReadonlyMap<string, string> = new Map([
   ["subject.relation", "subject.optional_relation"],
 ]);
 
+// The engine names the fields of its lookup requests too.
+const WIRE_LOOKUP_RESOURCES_FIELDS: ReadonlyMap<string, string> = new Map([
+  ["resourceType", "resource_object_type"],
+  ["permission", "permission"],
+  ["subject.type", "subject.object.object_type"],
+  ["subject.id", "subject.object.object_id"],
+  ["subject.relation", "subject.optional_relation"],
+  ["limit", "optional_limit"],
+]);
+const WIRE_LOOKUP_SUBJECTS_FIELDS: ReadonlyMap<string, string> = new Map([
+  ["resource.type", "resource.object_type"],
+  ["resource.id", "resource.object_id"],
+  ["permission", "permission"],
+  ["subjectType", "subject_object_type"],
+  ["subjectRelation", "optional_subject_relation"],
+  ["limit", "optional_limit"],
+]);
+
 // withWireCheckField renames an engine validation error's field to the proto field, after
 // `prefix` (e.g. "items[2]."); other errors pass unchanged.
 function withWireCheckField(error: unknown, prefix: string): unknown {
+  return withWireField(error, WIRE_CHECK_FIELDS, prefix);
+}
+
+// withWireFields passes `results` through, renaming the fields of the errors they throw (see withWireField).
+async function* withWireFields<T>(results: AsyncGenerator<T>, fields: ReadonlyMap<string, string>): AsyncGenerator<T> {
+  try {
+    yield* results;
+  } catch (error) {
+    throw withWireField(error, fields, "");
+  }
+}
+
+// withWireField renames an engine validation error's field by `fields` (domain to proto), after
+// `prefix`; other errors pass unchanged.
+function withWireField(error: unknown, fields: ReadonlyMap<string, string>, prefix: string): unknown {
   if (!(error instanceof InvalidArgumentError || error instanceof FailedPreconditionError) || error.field === undefined) return error;
-  const wire = WIRE_CHECK_FIELDS.get(error.field);
+  const wire = fields.get(error.field);
   if (wire === undefined) return error;
   const field = `${prefix}${wire}`;
   const message = error.message.startsWith(`${error.field}:`) ? `${field}${error.message.slice(error.field.length)}` : `${field}: ${error.message}`;

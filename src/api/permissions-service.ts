@@ -2,7 +2,7 @@ import type { UntypedServiceImplementation } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { Relationship, Revision } from "../tuple/index.ts";
 import { InvalidArgumentError } from "../tuple/index.ts";
-import type { MandateCommands } from "./mandate-commands.ts";
+import type { LookupAt, MandateCommands } from "./mandate-commands.ts";
 import type { ApiLimits } from "./limits.ts";
 import { enforceCountLimit } from "./limits.ts";
 import type { ServerStreamSink } from "./call-handler.ts";
@@ -13,12 +13,23 @@ import {
   consistencyFromWire,
   filterFromWire,
   expandRequestFromWire,
+  lookupResourcesRequestFromWire,
+  lookupSubjectsRequestFromWire,
   preconditionFromWire,
   relationshipFromWire,
   updateFromWire,
 } from "./from-proto.ts";
 import { decodeReadCursor, encodeReadCursor, filterFingerprint } from "./read-cursor.ts";
-import { checkResultToWire, expandTreeToWire, relationshipToWire, traceToWire } from "./to-proto.ts";
+import type { LookupKind } from "./lookup-cursor.ts";
+import {
+  decodeLookupCursor,
+  encodeLookupCursor,
+  lookupResourcesFingerprint,
+  lookupSubjectsFingerprint,
+  refuseConflictingConsistency,
+  refuseForeignCursor,
+} from "./lookup-cursor.ts";
+import { checkResultToWire, expandTreeToWire, lookupResultToWire, relationshipToWire, resolvedSubjectsToWire, traceToWire } from "./to-proto.ts";
 import type {
   WireCheckBulkPermissionsPair,
   WireCheckBulkPermissionsRequest,
@@ -38,6 +49,10 @@ import type {
   WireExportBulkRelationshipsResponse,
   WireImportBulkRelationshipsRequest,
   WireImportBulkRelationshipsResponse,
+  WireLookupResourcesRequest,
+  WireLookupResourcesResponse,
+  WireLookupSubjectsRequest,
+  WireLookupSubjectsResponse,
 } from "./wire-types.ts";
 
 // An export batch holds this many relationships unless the request asks for fewer.
@@ -202,7 +217,86 @@ export function permissionsServiceHandlers(commands: MandateCommands, limits: Ap
         await flush();
       },
     ),
+
+    LookupResources: serverStreamHandler(
+      "LookupResources",
+      logger,
+      async (request: WireLookupResourcesRequest, sink: ServerStreamSink<WireLookupResourcesResponse>): Promise<void> => {
+        const lookup = lookupResourcesRequestFromWire(request);
+        const limit = lookupLimit(request.optionalLimit, limits);
+        const fingerprint = lookupResourcesFingerprint(lookup);
+        const { at, after } = await lookupPosition(commands, request.optionalCursor?.token, request.consistency, "LookupResources", fingerprint);
+        const { revision, results } = await commands.lookupResources(at, lookup, { after, limit, signal: sink.signal });
+        const cursorAfter = await lookupCursorFactory(commands, "LookupResources", revision, fingerprint);
+        const lookedUpAt = { token: await commands.tokenFor(revision) };
+        for await (const result of results) {
+          if (sink.cancelled) return;
+          await sink.send({ lookedUpAt, resourceObjectId: result.id, ...lookupResultToWire(result), afterResultCursor: cursorAfter(result.id) });
+        }
+      },
+    ),
+
+    LookupSubjects: serverStreamHandler(
+      "LookupSubjects",
+      logger,
+      async (request: WireLookupSubjectsRequest, sink: ServerStreamSink<WireLookupSubjectsResponse>): Promise<void> => {
+        const lookup = lookupSubjectsRequestFromWire(request);
+        const limit = lookupLimit(request.optionalLimit, limits);
+        const fingerprint = lookupSubjectsFingerprint(lookup);
+        const { at, after } = await lookupPosition(commands, request.optionalCursor?.token, request.consistency, "LookupSubjects", fingerprint);
+        const { revision, results } = await commands.lookupSubjects(at, lookup, { after, limit, signal: sink.signal });
+        const cursorAfter = await lookupCursorFactory(commands, "LookupSubjects", revision, fingerprint);
+        const lookedUpAt = { token: await commands.tokenFor(revision) };
+        for await (const result of results) {
+          if (sink.cancelled) return;
+          await sink.send({ lookedUpAt, ...resolvedSubjectsToWire(result), afterResultCursor: cursorAfter(result.id) });
+        }
+      },
+    ),
   };
+}
+
+/**
+ * lookupLimit is a lookup's `optional_limit` as the engine takes it: 0 (proto3's unset) is no cap
+ * (undefined), as in SpiceDB; above maxLookupPageSize is InvalidArgumentError.
+ */
+function lookupLimit(wire: number | null | undefined, limits: ApiLimits): number | undefined {
+  const limit = wire ?? 0;
+  if (limit > limits.maxLookupPageSize) {
+    throw new InvalidArgumentError(
+      `optional_limit: ${limit} is greater than the maximum of ${limits.maxLookupPageSize} (maxLookupPageSize); page through the results with optional_cursor`,
+      { field: "optional_limit" },
+    );
+  }
+  return limit === 0 ? undefined : limit;
+}
+
+/**
+ * lookupPosition is where a lookup starts: at the revision pinned in `cursorToken`, after the
+ * result it names (the cursor verified to come from this datastore, within the kept history, from
+ * a `kind` call of the same query, and not contradicted by `consistency`), or, without a cursor,
+ * at the revision `consistency` asks for, from the first result.
+ */
+async function lookupPosition(
+  commands: MandateCommands,
+  cursorToken: string | null | undefined,
+  wireConsistency: WireConsistency | null | undefined,
+  kind: LookupKind,
+  fingerprint: string,
+): Promise<{ at: LookupAt; after: string | undefined }> {
+  const consistency = consistencyFromWire(wireConsistency);
+  if (!cursorToken) return { at: consistency, after: undefined };
+  const cursor = decodeLookupCursor(cursorToken, "optional_cursor");
+  refuseForeignCursor(cursor, kind, fingerprint, "optional_cursor");
+  refuseConflictingConsistency(cursor, consistency, "optional_cursor");
+  await commands.verifyPinnedRevision(cursor, "optional_cursor");
+  return { at: { kind: "pinned", revision: cursor.revision }, after: cursor.after };
+}
+
+// lookupCursorFactory returns the after_result_cursor builder of one lookup stream.
+async function lookupCursorFactory(commands: MandateCommands, kind: LookupKind, revision: Revision, queryFingerprint: string) {
+  const datastoreTag = await commands.datastoreTag();
+  return (after: string) => ({ token: encodeLookupCursor({ kind, datastoreTag, revision, queryFingerprint, after }) });
 }
 
 /**

@@ -1,14 +1,17 @@
 import type { ObjectRef, Relationship, SubjectRef } from "../tuple/index.ts";
 import { assertNever } from "../tuple/index.ts";
-import type { CheckResult, CheckTrace, ExpandTree, Permissionship } from "../engine/index.ts";
+import type { CheckResult, CheckTrace, ExpandTree, LookupResult, LookupSubjectsResult, Permissionship } from "../engine/index.ts";
 import { toWireStruct, toWireTimestamp } from "./struct-codec.ts";
 import type {
   WireCheckBulkPermissionsResponseItem,
   WireCheckDebugTrace,
+  WireLookupPermissionship,
   WireObjectReference,
+  WirePartialCaveatInfo,
   WirePermissionRelationshipTree,
   WirePermissionship,
   WireRelationship,
+  WireResolvedSubject,
   WireSubjectReference,
   WireTraceOperation,
 } from "./wire-types.ts";
@@ -100,4 +103,35 @@ export function expandTreeToWire(tree: ExpandTree): WirePermissionRelationshipTr
     default:
       return assertNever(tree, "expand tree node");
   }
+}
+
+/** lookupResultToWire renders a lookup result's answer and, for CONDITIONAL, the missing context. */
+export function lookupResultToWire(result: LookupResult): { permissionship: WireLookupPermissionship; partialCaveatInfo: WirePartialCaveatInfo | null } {
+  switch (result.permissionship) {
+    case "allowed":
+      return { permissionship: "LOOKUP_PERMISSIONSHIP_HAS_PERMISSION", partialCaveatInfo: null };
+    case "conditional":
+      return {
+        permissionship: "LOOKUP_PERMISSIONSHIP_CONDITIONAL_PERMISSION",
+        partialCaveatInfo: { missingRequiredContext: [...(result.missingParameters ?? [])] },
+      };
+    default:
+      return assertNever(result.permissionship, "lookup permissionship");
+  }
+}
+
+/**
+ * resolvedSubjectsToWire renders one LookupSubjects result: the subject, and for the wildcard the
+ * subjects it excludes. The engine excludes only subjects Check calls DENIED, so every exclusion
+ * holds unconditionally: HAS_PERMISSION, as SpiceDB marks an uncaveated exclusion.
+ */
+export function resolvedSubjectsToWire(result: LookupSubjectsResult): { subject: WireResolvedSubject; excludedSubjects: WireResolvedSubject[] } {
+  return {
+    subject: { subjectObjectId: result.id, ...lookupResultToWire(result) },
+    excludedSubjects: (result.excludedIds ?? []).map((id) => ({
+      subjectObjectId: id,
+      permissionship: "LOOKUP_PERMISSIONSHIP_HAS_PERMISSION",
+      partialCaveatInfo: null,
+    })),
+  };
 }

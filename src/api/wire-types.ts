@@ -322,3 +322,64 @@ export interface WireWatchResponse {
   updates?: WireRelationshipUpdate[] | null;
   changesThrough?: WireZedToken | null;
 }
+
+/** WireLookupPermissionship is mandate.v1.LookupPermissionship, by value name. */
+export type WireLookupPermissionship =
+  | "LOOKUP_PERMISSIONSHIP_UNSPECIFIED"
+  | "LOOKUP_PERMISSIONSHIP_HAS_PERMISSION"
+  | "LOOKUP_PERMISSIONSHIP_CONDITIONAL_PERMISSION";
+
+/** WireLookupResourcesRequest is mandate.v1.LookupResourcesRequest as decoded by proto-loader. */
+export interface WireLookupResourcesRequest {
+  consistency?: WireConsistency | null;
+  resourceObjectType?: string | null;
+  permission?: string | null;
+  subject?: WireSubjectReference | null;
+  context?: WireStruct | null;
+  /** 0 or unset: no cap; at most the server's maxLookupPageSize. */
+  optionalLimit?: number | null;
+  optionalCursor?: WireCursor | null;
+}
+
+/** WireLookupResourcesResponse is one result of mandate.v1.LookupResources. */
+export interface WireLookupResourcesResponse {
+  lookedUpAt?: WireZedToken | null;
+  resourceObjectId?: string | null;
+  permissionship?: WireLookupPermissionship | null;
+  /** Set exactly when permissionship is CONDITIONAL. */
+  partialCaveatInfo?: WirePartialCaveatInfo | null;
+  afterResultCursor?: WireCursor | null;
+}
+
+/** WireLookupSubjectsRequest is mandate.v1.LookupSubjectsRequest as decoded by proto-loader. */
+export interface WireLookupSubjectsRequest {
+  consistency?: WireConsistency | null;
+  resource?: WireObjectReference | null;
+  permission?: string | null;
+  subjectObjectType?: string | null;
+  /** An empty string (or `...`) asks for objects, a relation for usersets of it. */
+  optionalSubjectRelation?: string | null;
+  context?: WireStruct | null;
+  /** 0 or unset: no cap; at most the server's maxLookupPageSize. */
+  optionalLimit?: number | null;
+  optionalCursor?: WireCursor | null;
+}
+
+/**
+ * WireResolvedSubject is mandate.v1.ResolvedSubject. As an excluded subject of a wildcard,
+ * permissionship HAS_PERMISSION means the exclusion holds unconditionally (SpiceDB's convention).
+ */
+export interface WireResolvedSubject {
+  subjectObjectId?: string | null;
+  permissionship?: WireLookupPermissionship | null;
+  partialCaveatInfo?: WirePartialCaveatInfo | null;
+}
+
+/** WireLookupSubjectsResponse is one result of mandate.v1.LookupSubjects. */
+export interface WireLookupSubjectsResponse {
+  lookedUpAt?: WireZedToken | null;
+  subject?: WireResolvedSubject | null;
+  /** Set on the wildcard result only. */
+  excludedSubjects?: WireResolvedSubject[] | null;
+  afterResultCursor?: WireCursor | null;
+}

@@ -12,6 +12,8 @@ Clients of a running server (--endpoint HOST:PORT, env MANDATE_ENDPOINT, default
   check RESOURCE PERMISSION SUBJECT   e.g. check document:readme view user:alice
   check RESOURCE#PERMISSION@SUBJECT   e.g. check document:readme#view@user:alice
   expand RESOURCE PERMISSION          print the permission's tree of subjects
+  lookup-resources TYPE PERM SUBJECT  e.g. lookup-resources document view user:alice
+  lookup-subjects RESOURCE PERM TYPE  e.g. lookup-subjects document:readme view group#member
   relationships write REL...          write relationships (or --file F, or - for stdin)
   relationships read [FILTER]         e.g. document:readme#viewer, document, --subject user:alice
   relationships delete FILTER         delete every relationship matching FILTER

@@ -13,6 +13,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   serve: async () => (await import("./serve-command.ts")).runServeCommand,
   check: async () => (await import("./check-command.ts")).runCheckCommand,
   expand: async () => (await import("./expand-command.ts")).runExpandCommand,
+  "lookup-resources": async () => (await import("./lookup-commands.ts")).runLookupResourcesCommand,
+  "lookup-subjects": async () => (await import("./lookup-commands.ts")).runLookupSubjectsCommand,
   relationships: async () => (await import("./relationships-command.ts")).runRelationshipsCommand,
   schema: async () => (await import("./schema-command.ts")).runSchemaCommand,
   validate: async () => (await import("./validate-command.ts")).runValidateCommand,

@@ -91,12 +91,25 @@ export interface EngineOptions {
  * (`hits`) or looked up in vain (`misses`), and the entries held (subproblems included);
  * `indexed`: checks the IndexedEvaluator answered; `fallbacks`: checks of an engine with an index
  * that the plain walk answered (traced checks and schemas the index does not follow included).
- * All zero for an engine without an index.
+ * All zero for an engine without an index, but `lookups`.
  */
 export interface EngineStats {
   readonly cache: { readonly hits: number; readonly misses: number; readonly entries: number };
   readonly indexed: number;
   readonly fallbacks: number;
+  readonly lookups: LookupStats;
+}
+
+/**
+ * LookupStats counts lookups by how their candidates were found: `fromIndex` set-at-a-time on the
+ * graph index, `fromStore` by reading every candidate from the store (no usable index, or the
+ * index gave up); `checkedCandidates` counts the candidates that needed a check (undecided by the
+ * index: caveats, expiry; or every candidate of a lookup from the store).
+ */
+export interface LookupStats {
+  readonly fromIndex: number;
+  readonly fromStore: number;
+  readonly checkedCandidates: number;
 }
 
 /**

@@ -11,14 +11,18 @@ import { RequestAbortedError } from "./errors.ts";
 import { expandPermission } from "./expand.ts";
 import { FastPath } from "./fast-path.ts";
 import { LocalDispatcher } from "./local-dispatcher.ts";
+import { lookupResources, lookupSubjects, resultsOrThrow } from "./lookup.ts";
+import type { LookupContext } from "./lookup.ts";
+import type { LookupOptions, LookupResourcesRequest, LookupResult, LookupSubjectsRequest, LookupSubjectsResult } from "./lookup-types.ts";
 import { sortedMissingParameters } from "./membership.ts";
 import { RequestMemoDispatcher } from "./request-memo-dispatcher.ts";
+import { SchemaDependencies } from "./schema-dependencies.ts";
 import { validateCheckRequest, validateResourcePermission } from "./validate-request.ts";
 
 /** DEFAULTS: SpiceDB's default dispatch depth; the next two bound pathological requests only. */
 const DEFAULTS: EngineOptions = { maxDepth: 50, maxDispatches: 100_000, maxExpandNodes: 10_000, cacheEntries: 100_000 };
 
-const NO_STATS: EngineStats = { cache: { hits: 0, misses: 0, entries: 0 }, indexed: 0, fallbacks: 0 };
+const NO_CHECK_STATS: Omit<EngineStats, "lookups"> = { cache: { hits: 0, misses: 0, entries: 0 }, indexed: 0, fallbacks: 0 };
 
 /**
  * Engine answers Check, batch Check and Expand against a reader (one revision of the data) and a
@@ -30,6 +34,7 @@ const NO_STATS: EngineStats = { cache: { hits: 0, misses: 0, entries: 0 }, index
 export class Engine {
   readonly #options: EngineOptions;
   readonly #fastPath: FastPath | undefined;
+  readonly #lookups = { fromIndex: 0, fromStore: 0, checkedCandidates: 0 };
 
   /**
    * Throws InvalidArgumentError (naming the option) unless every limit is a positive integer and
@@ -62,7 +67,8 @@ export class Engine {
 
   /** stats counts the fast path's work since construction (all zero without a graph index). */
   stats(): EngineStats {
-    return this.#fastPath?.stats() ?? NO_STATS;
+    const checks = this.#fastPath?.stats() ?? NO_CHECK_STATS;
+    return { ...checks, lookups: { ...this.#lookups } };
   }
 
   /**
@@ -145,6 +151,47 @@ export class Engine {
     validateResourcePermission(schema, resource, permission);
     const { maxDepth, maxExpandNodes } = this.#options;
     return expandPermission(reader, schema, resource, permission, { maxDepth, maxExpandNodes, signal: options.signal });
+  }
+
+  /**
+   * lookupResources yields every resource of request.resourceType on which request.subject has
+   * request.permission, as Check would answer it (never a DENIED one; CONDITIONAL ones with their
+   * missing parameters), in lookup order from `options.after`, at most `options.limit` (see
+   * LookupOptions). With a graph index that answers the reader's revision, the index decides
+   * set-at-a-time and only candidates it leaves open (caveats, expiry) are checked; otherwise every
+   * resource of the type named by a relationship is checked. Rejects as validateCheckRequest would
+   * (fields `resourceType`, `permission`, `subject.*`), with InvalidArgumentError (`limit`) for a
+   * limit that is not a positive integer, with any error a check of a candidate meets, and with
+   * RequestAbortedError once `options.signal` aborts.
+   */
+  lookupResources(reader: RelationshipReader, schema: Schema, request: LookupResourcesRequest, options: LookupOptions = {}): AsyncGenerator<LookupResult> {
+    return lookupResources(reader, schema, request, options, this.#lookupContext(reader, schema, options.signal));
+  }
+
+  /**
+   * lookupSubjects yields the subjects of request.subjectType (usersets with subjectRelation) that
+   * have request.permission on request.resource: the wildcard `*` first when an unnamed subject
+   * would have it (with the subjects it excludes), then every subject whose answer differs from the
+   * wildcard's (see LookupSubjectsResult), in lookup order. Rejects with FailedPreconditionError
+   * for an unknown `resource.type`, `permission`, `subjectType` or `subjectRelation`, and otherwise
+   * as lookupResources.
+   */
+  lookupSubjects(reader: RelationshipReader, schema: Schema, request: LookupSubjectsRequest, options: LookupOptions = {}): AsyncGenerator<LookupSubjectsResult> {
+    return lookupSubjects(reader, schema, request, options, this.#lookupContext(reader, schema, options.signal));
+  }
+
+  #lookupContext(reader: RelationshipReader, schema: Schema, signal: AbortSignal | undefined): LookupContext {
+    return {
+      index: this.#fastPath?.currentIndex(),
+      maxDepth: this.#options.maxDepth,
+      dependencies: this.#fastPath?.dependenciesOf(schema) ?? new SchemaDependencies(schema),
+      checkAll: async (requests) => resultsOrThrow(await this.checkBatch(reader, schema, requests, { signal })),
+      count: (source, checked) => {
+        if (source === "index") this.#lookups.fromIndex++;
+        else this.#lookups.fromStore++;
+        this.#lookups.checkedCandidates += checked;
+      },
+    };
   }
 
   /**

@@ -73,7 +73,7 @@ export class RequestAbortedError extends AuthzError {
   override name = "RequestAbortedError";
   readonly code = "aborted";
 
-  constructor(operation: "check" | "expand", reason: unknown) {
+  constructor(operation: "check" | "expand" | "lookup", reason: unknown) {
     super(`${operation} was aborted by the caller: ${reason instanceof Error ? reason.message : String(reason)}`, { cause: reason });
   }
 }

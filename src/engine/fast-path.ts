@@ -110,7 +110,7 @@ export class FastPath {
   }
 
   /** stats counts since construction: cache lookups of top-level checks, index answers, plain walks. */
-  stats(): EngineStats {
+  stats(): Omit<EngineStats, "lookups"> {
     return {
       cache: { hits: this.#hits, misses: this.#misses, entries: this.#cache?.size ?? 0 },
       indexed: this.#indexed,
@@ -139,6 +139,16 @@ export class FastPath {
     else if (outcome === "miss") this.#misses += 1;
     else if (outcome === "indexed") this.#indexed += 1;
     else this.#fallbacks += 1;
+  }
+
+  /** currentIndex is the graph index as of now (a follower may have replaced it since the last call). */
+  currentIndex(): GraphIndexView {
+    return this.#options.index();
+  }
+
+  /** dependenciesOf is the dependency analysis of `schema`, shared with the checks that use it. */
+  dependenciesOf(schema: Schema): SchemaDependencies {
+    return this.#stateFor(schema).dependencies;
   }
 
   /** isCurrent tells whether `state` still belongs to the schema requests use (it is replaced on a change). */

@@ -15,6 +15,9 @@ export type {
   ExpandTree,
   EngineOptions,
   EngineStats,
+  LookupStats,
   EngineDependencies,
   RequestOptions,
 } from "./engine-types.ts";
+export type { LookupResourcesRequest, LookupSubjectsRequest, LookupResult, LookupSubjectsResult, LookupOptions } from "./lookup-types.ts";
+export { compareLookupOrder } from "./lookup-order.ts";

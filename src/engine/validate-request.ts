@@ -3,6 +3,7 @@ import type { ObjectRef } from "../tuple/index.ts";
 import { findRelationOrPermission } from "../schema/index.ts";
 import type { Schema } from "../schema/index.ts";
 import type { CheckRequest } from "./engine-types.ts";
+import type { LookupResourcesRequest, LookupSubjectsRequest } from "./lookup-types.ts";
 
 /**
  * validateCheckRequest rejects a check the schema cannot answer, before any data is read, as
@@ -49,4 +50,40 @@ export function validateResourcePermission(schema: Schema, resource: ObjectRef, 
       { field: "permission" },
     );
   }
+}
+
+/**
+ * validateLookupResourcesRequest rejects what validateCheckRequest would for any resource of the
+ * type, naming the lookup's own fields: `resourceType`, `permission`, `subject.id` (a wildcard),
+ * `subject.type`, `subject.relation`.
+ */
+export function validateLookupResourcesRequest(schema: Schema, request: LookupResourcesRequest): void {
+  try {
+    validateCheckRequest(schema, { resource: { type: request.resourceType, id: "" }, permission: request.permission, subject: request.subject });
+  } catch (error) {
+    throw renamedField(error, "resource.type", "resourceType");
+  }
+}
+
+/**
+ * validateLookupSubjectsRequest rejects an unknown resource definition (`resource.type`),
+ * permission (`permission`), subject definition (`subjectType`) or subject relation
+ * (`subjectRelation`), each a FailedPreconditionError.
+ */
+export function validateLookupSubjectsRequest(schema: Schema, request: LookupSubjectsRequest): void {
+  validateResourcePermission(schema, request.resource, request.permission);
+  if (!schema.definitions.has(request.subjectType)) {
+    throw new FailedPreconditionError(`subjectType: object definition \`${request.subjectType}\` not found in the schema`, { field: "subjectType" });
+  }
+  if (request.subjectRelation !== undefined && findRelationOrPermission(schema, request.subjectType, request.subjectRelation) === undefined) {
+    throw new FailedPreconditionError(
+      `subjectRelation: relation/permission \`${request.subjectRelation}\` not found under definition \`${request.subjectType}\``,
+      { field: "subjectRelation" },
+    );
+  }
+}
+
+function renamedField(error: unknown, from: string, to: string): unknown {
+  if (!(error instanceof FailedPreconditionError) || error.field !== from) return error;
+  return new FailedPreconditionError(`${to}${error.message.slice(from.length)}`, { field: to, cause: error });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { compileSchema } from "../schema/index.ts";
-import { BugError, parseRelationship, parseSubjectRef } from "../tuple/index.ts";
+import { BugError, objectIdHash, parseRelationship, parseSubjectRef } from "../tuple/index.ts";
 import type { Relationship } from "../tuple/index.ts";
 import { BROKEN_REVISION, GraphIndex } from "./graph-index.ts";
 import type { IdSet, Posting } from "./graph-types.ts";
@@ -171,6 +171,26 @@ describe("GraphIndex postings", () => {
     expect(index.posting("doc", a, "viewer")?.special).toEqual([]);
     expect(ids(index, "doc", index.resourcesWithSubject(parseSubjectRef("user:ann"), "doc", "viewer"))).toEqual(["a"]);
     expect(index.stats()).toMatchObject({ relationships: 1, specialRelationships: 0 });
+  });
+
+  it("knows which resources hold special relationships, per relation, as they come and go", () => {
+    const index = build(DOCS, ['doc:a#viewer@user:ann[only_if:{"flag":true}]', "doc:b#viewer@user:bob[expiration:2030-01-01T00:00:00Z]", "doc:c#viewer@user:carl"]);
+    expect(ids(index, "doc", index.resourcesWithSpecials("doc", "viewer"))).toEqual(["a", "b"]);
+    expect(index.resourcesWithSpecials("doc", "owner")).toBeUndefined();
+    write(index, '+doc:a#viewer@user:dora[only_if:{"flag":true}]', "-doc:a#viewer@user:ann");
+    expect(ids(index, "doc", index.resourcesWithSpecials("doc", "viewer"))).toEqual(["a", "b"]);
+    write(index, "-doc:a#viewer@user:dora", "+doc:b#viewer@user:bob");
+    expect(index.resourcesWithSpecials("doc", "viewer")).toBeUndefined();
+  });
+
+  it("interns the subjects of special relationships and keeps every object's id hash", () => {
+    const index = build(DOCS, ['doc:a#viewer@user:ann[only_if:{"flag":true}]']);
+    const ann = index.numberOf("user", "ann");
+    expect(ann).toBeDefined();
+    const a = index.numberOf("doc", "a") as number;
+    expect([...index.idHashes("doc", Uint32Array.of(a))]).toEqual([objectIdHash("a")]);
+    expect([...index.idHashes("user", Uint32Array.of(ann as number))]).toEqual([objectIdHash("ann")]);
+    expect(() => index.idHashes("doc", Uint32Array.of(99))).toThrow(BugError);
   });
 
   it("counts a relationship touched twice once", () => {

@@ -53,6 +53,8 @@ export class GraphIndex implements GraphIndexView {
   readonly #forward = new Map<string, Map<string, (PostingEntry | undefined)[]>>();
   readonly #reverse = new Map<string, Map<string, (MutableIdSet | undefined)[]>>();
   readonly #wildcardHolders = new Map<string, Map<string, MutableIdSet>>();
+  // `type#relation` → the resources holding some special relationship in it.
+  readonly #specialHolders = new Map<string, MutableIdSet>();
   readonly #lastChanged = new Map<string, Revision>();
   readonly #closure: MembershipClosure;
 
@@ -149,8 +151,16 @@ export class GraphIndex implements GraphIndexView {
     return this.#objects.idOf(type, n);
   }
 
+  idHashes(type: string, numbers: Uint32Array): Uint32Array {
+    return this.#objects.hashesOf(type, numbers);
+  }
+
   posting(resourceType: string, resourceNumber: number, relation: string): PostingEntry | undefined {
     return this.#forward.get(resourceType)?.get(relation)?.[resourceNumber];
+  }
+
+  resourcesWithSpecials(resourceType: string, relation: string): IdSet | undefined {
+    return this.#specialHolders.get(relationKey(resourceType, relation));
   }
 
   /**
@@ -163,6 +173,10 @@ export class GraphIndex implements GraphIndexView {
     const n = this.#objects.numberOf(subject.type, subject.id);
     if (n === undefined) return undefined;
     return this.#reverse.get(subjectGroupKey(subject.type, subject.relation))?.get(key)?.[n];
+  }
+
+  reverseTable(subjectType: string, subjectRelation: string | undefined, resourceType: string, relation: string): ReadonlyArray<IdSet | undefined> | undefined {
+    return this.#reverse.get(subjectGroupKey(subjectType, subjectRelation))?.get(relationKey(resourceType, relation));
   }
 
   isClosed(type: string, relation: string): boolean {
@@ -246,6 +260,9 @@ export class GraphIndex implements GraphIndexView {
     const key = relationKey(resource.type, relation);
     if (isSpecial(relationship)) {
       entry.addSpecial(relationship);
+      // Interned so that every object some relationship names has a number (lookups rely on it).
+      if (subject.id !== WILDCARD_ID) this.#objects.intern(subject.type, subject.id);
+      setFor(this.#specialHolders, key).add(r);
       this.#specialCount++;
       this.#countSpecial(key, 1);
       return;
@@ -274,6 +291,11 @@ export class GraphIndex implements GraphIndexView {
     if (r === undefined || postings === undefined || entry === undefined) return;
     const key = relationKey(resource.type, relation);
     if (entry.removeSpecial(subject)) {
+      if (entry.special.length === 0) {
+        const holders = this.#specialHolders.get(key);
+        holders?.delete(r);
+        if (holders?.size === 0) this.#specialHolders.delete(key);
+      }
       this.#specialCount--;
       this.#countSpecial(key, -1);
     } else if (subject.id === WILDCARD_ID) {
@@ -375,5 +397,11 @@ function setIn(outer: Map<string, Map<string, MutableIdSet>>, a: string, b: stri
   if (inner === undefined) outer.set(a, (inner = new Map()));
   let value = inner.get(b);
   if (value === undefined) inner.set(b, (value = new MutableIdSet()));
+  return value;
+}
+
+function setFor(sets: Map<string, MutableIdSet>, key: string): MutableIdSet {
+  let value = sets.get(key);
+  if (value === undefined) sets.set(key, (value = new MutableIdSet()));
   return value;
 }

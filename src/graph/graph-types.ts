@@ -49,6 +49,11 @@ export interface GraphIndexView {
   numberOf(type: string, id: string): number | undefined;
   /** idOf is the object id of number `n` of `type` (throws BugError for a number never issued). */
   idOf(type: string, n: number): string;
+  /**
+   * idHashes are objectIdHash(idOf(type, n)) for each n of `numbers`, in order: kept with every
+   * object, so that ordering objects by it reads no string.
+   */
+  idHashes(type: string, numbers: Uint32Array): Uint32Array;
 
   /** posting is what (resourceType:resourceNumber)#relation holds, or undefined if it holds nothing. */
   posting(resourceType: string, resourceNumber: number, relation: string): Posting | undefined;
@@ -59,6 +64,21 @@ export interface GraphIndexView {
    * `subject.relation` undefined means a plain object subject. Undefined when there are none.
    */
   resourcesWithSubject(subject: SubjectRef, resourceType: string, relation: string): IdSet | undefined;
+
+  /**
+   * reverseTable is the reverse index of one (subject type and relation, resource type and
+   * relation), by subject number: entry n is resourcesWithSubject for `subjectType:x#subjectRelation`
+   * where x has number n (undefined when none). For joins over many subjects at once; the table
+   * is the index's own and changes with it: read it within one synchronous computation only.
+   */
+  reverseTable(subjectType: string, subjectRelation: string | undefined, resourceType: string, relation: string): ReadonlyArray<IdSet | undefined> | undefined;
+
+  /**
+   * resourcesWithSpecials are the resources of `resourceType` whose `relation` holds some special
+   * (caveated or expiring) relationship (see Posting.special), or undefined if none does. Every
+   * object a special relationship names as subject is interned (has a number), as are all others.
+   */
+  resourcesWithSpecials(resourceType: string, relation: string): IdSet | undefined;
 
   /**
    * isClosed tells whether relation `type#relation` is in the nested-membership closure: a relation

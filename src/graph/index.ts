@@ -4,3 +4,4 @@ export type { GraphLogger, GraphIndexFollower, GraphIndexFollowerOptions } from 
 export { startGraphIndexFollower } from "./graph-index-follower.ts";
 export { buildGraphIndex } from "./load-graph-index.ts";
 export type { LoadGraphIndexOptions } from "./load-graph-index.ts";
+export { BitmapSet } from "./bitmap-set.ts";

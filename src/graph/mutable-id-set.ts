@@ -163,6 +163,17 @@ export class MutableIdSet implements IdSet {
     }
     for (const n of other.values()) this.add(n);
   }
+
+  /**
+   * addTo inserts this set's numbers into a BitmapSet's storage (in src/graph): a bitmap's by one
+   * native union into `bitmap`, an array's or a single number by appending to `pending`.
+   */
+  addTo(bitmap: Bitmap, pending: { push(n: number): void }): void {
+    const values = this.#values;
+    if (typeof values === "number") pending.push(values);
+    else if (!isArray(values)) bitmap.orInPlace(values);
+    else for (let i = 0; i < values.length && values[i] !== FREE; i++) pending.push(values[i] as number);
+  }
 }
 
 function isArray(values: number[] | Bitmap): values is number[] {

@@ -12,6 +12,7 @@ export {
 export { InvalidRelationshipError } from "./errors.ts";
 export type { Revision, ObjectRef, SubjectRef, CaveatRef, Relationship } from "./relationship.ts";
 export { WILDCARD_ID } from "./relationship.ts";
+export { objectIdHash } from "./object-id-hash.ts";
 export { validateTypeName, validateRelationName, validateCaveatName, validateObjectId } from "./names.ts";
 export {
   parseObjectRef,

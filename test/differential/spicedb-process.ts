@@ -1,5 +1,5 @@
 // Entry of the child process that hosts the embedded SpiceDB for SpiceDBOracle (see spicedb-oracle.ts).
-import { InProcessSpiceDB } from "./spicedb-oracle.ts";
+import { answerRequest, InProcessSpiceDB } from "./spicedb-oracle.ts";
 import type { OracleReply, OracleRequest } from "./spicedb-oracle.ts";
 
 const spicedb = await InProcessSpiceDB.start();
@@ -8,8 +8,7 @@ const reply = (message: OracleReply): void => {
 };
 
 process.on("message", (request: OracleRequest) => {
-  const answer = request.op === "load" ? spicedb.load(request.schemaText, request.relationships) : spicedb.check(request.check);
-  void answer.then((result) => reply({ id: request.id, result }));
+  void answerRequest(spicedb, request).then((result) => reply({ id: request.id, result }));
 });
 
 // The parent disconnects to ask for a clean shutdown.

@@ -1,0 +1,246 @@
+import { AuthzError, InvalidArgumentError } from "../tuple/index.ts";
+import type { Schema } from "../schema/index.ts";
+import type { GraphIndexView } from "../graph/index.ts";
+import type { RelationshipReader } from "../store/index.ts";
+import type { CheckRequest, CheckResult } from "./engine-types.ts";
+import { RequestAbortedError } from "./errors.ts";
+import { FALL_BACK, sameSchema } from "./indexed-evaluator.ts";
+import { probeId, resourceCandidates, subjectCandidates } from "./lookup-candidates.ts";
+import { compareListed, idList, inLookupOrder } from "./lookup-order.ts";
+import type { IdList } from "./lookup-order.ts";
+import type { LookupOptions, LookupResourcesRequest, LookupResult, LookupSubjectsRequest, LookupSubjectsResult } from "./lookup-types.ts";
+import { resourceBounds } from "./resource-bounds.ts";
+import type { SchemaDependencies } from "./schema-dependencies.ts";
+import { subjectBounds } from "./subject-bounds.ts";
+import type { SubjectCandidates } from "./subject-bounds.ts";
+import { validateLookupResourcesRequest, validateLookupSubjectsRequest } from "./validate-request.ts";
+
+/**
+ * LookupContext is what a lookup needs from the engine: the graph index (if any, as of now), the
+ * schema's dependencies, and checks of many requests at the reader's revision in one batch (an
+ * error of any item fails the lookup with that error).
+ */
+export interface LookupContext {
+  readonly index: GraphIndexView | undefined;
+  /** maxDepth: the checks' depth bound, which the set evaluation keeps to as well (see FixpointOptions.maxHeight). */
+  readonly maxDepth: number;
+  readonly dependencies: SchemaDependencies;
+  checkAll(requests: readonly CheckRequest[]): Promise<CheckResult[]>;
+  /** count records where a lookup's candidates came from and how many needed a check. */
+  count(source: "index" | "store", checked: number): void;
+}
+
+/**
+ * Candidates split the objects a lookup may return: `allowed` are decided ALLOWED without a check,
+ * `undecided` need one, `denied` are named by the data but decided DENIED (LookupSubjects lists them
+ * as exclusions of the wildcard). Objects in none of them are DENIED.
+ */
+export interface Candidates {
+  readonly allowed: IdList;
+  readonly undecided: readonly string[];
+  readonly denied: readonly string[];
+}
+
+/**
+ * lookupResources yields the resources of request.resourceType on which request.subject has
+ * request.permission at the reader's revision, in lookup order (see LookupOptions). The graph index
+ * decides most candidates set-at-a-time (see resourceBounds) when it can answer the reader's
+ * revision; the rest, and every candidate when it cannot, are decided by checks.
+ */
+export async function* lookupResources(
+  reader: RelationshipReader,
+  schema: Schema,
+  request: LookupResourcesRequest,
+  options: LookupOptions,
+  context: LookupContext,
+): AsyncGenerator<LookupResult> {
+  validateLookupResourcesRequest(schema, request);
+  validateLimit(options.limit);
+  const index = usableIndex(context, reader, schema, request.resourceType, request.permission);
+  const fromIndex = index === undefined ? FALL_BACK : resourceBounds(index, context.dependencies, request, context.maxDepth);
+  const found: Candidates =
+    fromIndex === FALL_BACK ? { allowed: NONE, undecided: await resourceCandidates(reader, request.resourceType), denied: [] } : fromIndex;
+  const { subject } = request;
+  // A userset has every relation it names on its own object (and what that implies on the same
+  // object), which need not be the resource of any relationship: a candidate unless the index,
+  // where it knows the object, has decided it.
+  const selfUndecided =
+    subject.type === request.resourceType &&
+    subject.relation !== undefined &&
+    (fromIndex === FALL_BACK || index?.numberOf(subject.type, subject.id) === undefined);
+  const candidates = selfUndecided ? withCandidate(found, subject.id) : found;
+  throwIfAborted(options.signal);
+  context.count(fromIndex === FALL_BACK ? "store" : "index", candidates.undecided.length);
+  const checks = await context.checkAll(
+    candidates.undecided.map((id) => ({ resource: { type: request.resourceType, id }, permission: request.permission, subject: request.subject, context: request.context })),
+  );
+  throwIfAborted(options.signal);
+  const checked: LookupResult[] = [];
+  candidates.undecided.forEach((id, i) => {
+    const found = toLookupResult(id, checks[i]);
+    if (found !== undefined) checked.push(found);
+  });
+  yield* paged(mergedInLookupOrder(candidates.allowed, checked, options.after), options);
+}
+
+/**
+ * lookupSubjects yields the subjects of request.subjectType that have request.permission on
+ * request.resource at the reader's revision: first the wildcard `*` when a subject named by no
+ * relationship would not be DENIED (with its exclusions), then, in lookup order, every subject
+ * whose answer differs from that (all subjects not DENIED when there is no wildcard result).
+ */
+export async function* lookupSubjects(
+  reader: RelationshipReader,
+  schema: Schema,
+  request: LookupSubjectsRequest,
+  options: LookupOptions,
+  context: LookupContext,
+): AsyncGenerator<LookupSubjectsResult> {
+  validateLookupSubjectsRequest(schema, request);
+  validateLimit(options.limit);
+  const index = usableIndex(context, reader, schema, request.resource.type, request.permission);
+  const fromIndex = index === undefined ? FALL_BACK : subjectBounds(index, context.dependencies, request, context.maxDepth);
+  let candidates: SubjectCandidates;
+  let probe: string;
+  if (fromIndex === FALL_BACK) {
+    const named = await subjectCandidates(reader, request.subjectType);
+    const namedSet = new Set(named);
+    probe = probeId((id) => namedSet.has(id));
+    candidates = { allowed: NONE, undecided: named, denied: [], probe: "undecided" };
+  } else {
+    probe = probeId((id) => index?.numberOf(request.subjectType, id) !== undefined);
+    candidates = fromIndex;
+  }
+  const { resource } = request;
+  // As in lookupResources: the resource itself, as the userset naming the relation.
+  const selfUndecided =
+    resource.type === request.subjectType &&
+    request.subjectRelation !== undefined &&
+    (fromIndex === FALL_BACK || index?.numberOf(resource.type, resource.id) === undefined);
+  if (selfUndecided) {
+    candidates = { ...withCandidate(candidates, resource.id), probe: candidates.probe };
+  }
+  throwIfAborted(options.signal);
+  const toCheck = candidates.probe === "undecided" ? [...candidates.undecided, probe] : candidates.undecided;
+  context.count(fromIndex === FALL_BACK ? "store" : "index", toCheck.length);
+  const checks = await context.checkAll(
+    toCheck.map((id) => ({
+      resource: request.resource,
+      permission: request.permission,
+      subject: { type: request.subjectType, id, relation: request.subjectRelation },
+      context: request.context,
+    })),
+  );
+  throwIfAborted(options.signal);
+
+  const wildcard: LookupResult | undefined =
+    candidates.probe === "allowed"
+      ? { id: "*", permissionship: "allowed" }
+      : candidates.probe === "denied"
+        ? undefined
+        : toLookupResult("*", checks[candidates.undecided.length]);
+  const checked: LookupResult[] = [];
+  const excludedIds = [...candidates.denied];
+  candidates.undecided.forEach((id, i) => {
+    const result = toLookupResult(id, checks[i]);
+    if (result === undefined) excludedIds.push(id);
+    else if (wildcard === undefined || !sameAnswer(result, wildcard)) checked.push(result);
+  });
+  // Subjects allowed anyway are not repeated under an allowed wildcard.
+  const allowed = wildcard?.permissionship === "allowed" ? NONE : candidates.allowed;
+  function* ordered(): Generator<LookupSubjectsResult> {
+    if (wildcard !== undefined && options.after === undefined) yield { ...wildcard, excludedIds: excludedIds.sort() };
+    yield* mergedInLookupOrder(allowed, checked, options.after === "*" ? undefined : options.after);
+  }
+  yield* paged(ordered(), options);
+}
+
+/**
+ * usableIndex is the graph index if it answers the reader's revision for `type#permission`: it
+ * follows the request's schema and is at that revision, or at a newer one where nothing the
+ * permission depends on has changed since.
+ */
+function usableIndex(context: LookupContext, reader: RelationshipReader, schema: Schema, type: string, permission: string): GraphIndexView | undefined {
+  const { index } = context;
+  if (index === undefined || !sameSchema(index.schema, schema) || index.revision < reader.revision) return undefined;
+  if (index.revision === reader.revision) return index;
+  const unchanged = context.dependencies.of(type, permission).relations.every((key) => {
+    const [relationType = "", relation = ""] = key.split("#");
+    return index.lastChangedAt(relationType, relation) <= reader.revision;
+  });
+  return unchanged ? index : undefined;
+}
+
+const NONE: IdList = idList([]);
+
+/**
+ * mergedInLookupOrder yields `allowed` (as ALLOWED results) and `checked` together, in lookup
+ * order from `after`: two ordered streams merged, so that the first result costs no full sort.
+ */
+function* mergedInLookupOrder(allowed: IdList, checked: readonly LookupResult[], after: string | undefined): Generator<LookupResult> {
+  const byCheck = idList(checked.map((result) => result.id));
+  const left = inLookupOrder(allowed, after);
+  const right = inLookupOrder(byCheck, after);
+  let a = left.next();
+  let b = right.next();
+  while (!a.done || !b.done) {
+    if (b.done || (!a.done && compareListed(allowed, a.value, byCheck, b.value) < 0)) {
+      yield { id: allowed.idAt(a.value as number), permissionship: "allowed" };
+      a = left.next();
+    } else {
+      yield checked[b.value] as LookupResult;
+      b = right.next();
+    }
+  }
+}
+
+/** withCandidate: `candidates` with `id` undecided, unless it is already a candidate. */
+function withCandidate(candidates: Candidates, id: string): Candidates {
+  if (candidates.allowed.includes(id) || candidates.undecided.includes(id)) return candidates;
+  return { allowed: candidates.allowed, undecided: [...candidates.undecided, id], denied: candidates.denied.filter((denied) => denied !== id) };
+}
+
+/** sameAnswer: equal permissionship, and equal missing parameters (sorted by the engine) when conditional. */
+function sameAnswer(a: LookupResult, b: LookupResult): boolean {
+  return a.permissionship === b.permissionship && (a.missingParameters ?? []).join(",") === (b.missingParameters ?? []).join(",");
+}
+
+function toLookupResult(id: string, check: CheckResult | undefined): LookupResult | undefined {
+  if (check === undefined || check.permissionship === "denied") return undefined;
+  if (check.permissionship === "allowed") return { id, permissionship: "allowed" };
+  return { id, permissionship: "conditional", missingParameters: check.missingParameters };
+}
+
+/**
+ * paged yields `results` up to options.limit, stopping once options.signal aborts. It is a plain
+ * generator, delegated to by the lookup's own async generator with `yield*`, so that each result
+ * crosses one asynchronous boundary, not one per layer (100,000 results: ~40 ms a layer here).
+ */
+function* paged<T>(results: Iterable<T>, options: LookupOptions): Generator<T> {
+  const limit = options.limit ?? Infinity;
+  let sent = 0;
+  for (const result of results) {
+    if (sent >= limit) return;
+    throwIfAborted(options.signal);
+    yield result;
+    sent++;
+  }
+}
+
+function validateLimit(limit: number | undefined): void {
+  if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 1)) {
+    throw new InvalidArgumentError(`limit: must be a positive integer, got ${String(limit)}`, { field: "limit" });
+  }
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted === true) throw new RequestAbortedError("lookup", signal.reason);
+}
+
+/** resultsOrThrow rethrows the error of the first failed item of a batch; AuthzErrors only reach here. */
+export function resultsOrThrow(answers: ReadonlyArray<{ result: CheckResult } | { error: AuthzError }>): CheckResult[] {
+  return answers.map((answer) => {
+    if ("error" in answer) throw answer.error;
+    return answer.result;
+  });
+}
