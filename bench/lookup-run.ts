@@ -60,12 +60,13 @@ interface Options {
 }
 
 /**
- * LookupSystem sends one LookupResources for `query` and streams its response messages; `idOf`
- * returns a message's resource id, or undefined for a result that is not plainly allowed.
+ * LookupSystem sends one LookupResources for `query` and streams its response messages (Mandate
+ * sends many results to a message, SpiceDB one).
  */
 interface LookupSystem<M> {
   start(query: LookupQuery): AsyncIterable<M>;
-  idOf(message: M): string | undefined;
+  /** idsOf: the ids a message brings (one for SpiceDB and the engine, a batch for Mandate); undefined for a result that is not HAS_PERMISSION. */
+  idsOf(message: M): ReadonlyArray<string | undefined>;
 }
 
 /** QueryMeasurement is one query on one system: latencies over its measured lookups, in ms. */
@@ -74,7 +75,7 @@ interface QueryMeasurement {
   readonly subject: string;
   readonly expectedResults: number;
   readonly lookups: number;
-  /** firstMs, lastMs: to the first and to the last result message; endMs: to the end of the stream. */
+  /** firstMs, lastMs: to the first and to the last message bringing results; endMs: to the end of the stream. */
   readonly firstMs: LatencySummary;
   readonly lastMs: LatencySummary;
   readonly endMs: LatencySummary;
@@ -168,7 +169,8 @@ async function benchMandate(workload: ReturnType<typeof folderLookupsWorkload>, 
             permission: query.permission,
             subject: { object: { objectType: query.subject.type, objectId: query.subject.id }, optionalRelation: "" },
           }),
-        idOf: (message) => (message.permissionship === "LOOKUP_PERMISSIONSHIP_HAS_PERMISSION" ? (message.resourceObjectId ?? undefined) : undefined),
+        idsOf: (message) =>
+          (message.results ?? []).map((result) => (result.permissionship === "LOOKUP_PERMISSIONSHIP_HAS_PERMISSION" ? (result.resourceObjectId ?? undefined) : undefined)),
       };
       const queries = await measureQueries("Mandate", system, workload.lookups, options);
       const after = await server.stats();
@@ -208,7 +210,7 @@ async function benchSpiceDB(workload: ReturnType<typeof folderLookupsWorkload>, 
               subject: { object: { objectType: query.subject.type, objectId: query.subject.id }, optionalRelation: "" },
             }),
           ) as AsyncIterable<v1.LookupResourcesResponse>,
-        idOf: (message) => (message.permissionship === v1.LookupPermissionship.HAS_PERMISSION ? message.resourceObjectId : undefined),
+        idsOf: (message) => [message.permissionship === v1.LookupPermissionship.HAS_PERMISSION ? message.resourceObjectId : undefined],
       };
       const queries = await measureQueries("SpiceDB", system, workload.lookups, options);
       const after = await host.memory(false);
@@ -242,7 +244,7 @@ async function benchEngine(workload: ReturnType<typeof folderLookupsWorkload>, o
     log(`engine (in process) loaded ${workload.relationships.length} relationships and built its index in ${loadSeconds.toFixed(2)} s`);
     const system: LookupSystem<LookupResult> = {
       start: (query) => engine.lookupResources(reader, schema, query),
-      idOf: (result) => (result.permissionship === "allowed" ? result.id : undefined),
+      idsOf: (result) => [result.permissionship === "allowed" ? result.id : undefined],
     };
     return {
       configuration: "Mandate's Engine.lookupResources in the harness process, graph index over a MemoryStore, no gRPC",
@@ -348,9 +350,11 @@ async function timeLookup<M>(system: LookupSystem<M>, query: LookupQuery): Promi
   let idleTimeout = false;
   try {
     for await (const message of system.start(query)) {
+      const found = system.idsOf(message);
+      if (found.length === 0) continue;
       lastMs = performance.now() - sent;
       firstMs ??= lastMs;
-      ids.push(system.idOf(message));
+      ids.push(...found);
     }
   } catch (error) {
     idleTimeout = ids.length > 0 && (error as { code?: unknown } | undefined)?.code === GRPC_DEADLINE_EXCEEDED;

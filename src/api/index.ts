@@ -64,7 +64,9 @@ export type {
   WireLookupPermissionship,
   WireLookupResourcesRequest,
   WireLookupResourcesResponse,
+  WireLookupResourcesResult,
   WireLookupSubjectsRequest,
   WireResolvedSubject,
   WireLookupSubjectsResponse,
+  WireLookupSubjectsResult,
 } from "./wire-types.ts";

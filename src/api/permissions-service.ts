@@ -29,7 +29,7 @@ import {
   refuseConflictingConsistency,
   refuseForeignCursor,
 } from "./lookup-cursor.ts";
-import { checkResultToWire, expandTreeToWire, lookupResultToWire, relationshipToWire, resolvedSubjectsToWire, traceToWire } from "./to-proto.ts";
+import { checkResultToWire, expandTreeToWire, lookupResourceToWire, relationshipToWire, resolvedSubjectsToWire, traceToWire } from "./to-proto.ts";
 import type {
   WireCheckBulkPermissionsPair,
   WireCheckBulkPermissionsRequest,
@@ -229,10 +229,7 @@ export function permissionsServiceHandlers(commands: MandateCommands, limits: Ap
         const { revision, results } = await commands.lookupResources(at, lookup, { after, limit, signal: sink.signal });
         const cursorAfter = await lookupCursorFactory(commands, "LookupResources", revision, fingerprint);
         const lookedUpAt = { token: await commands.tokenFor(revision) };
-        for await (const result of results) {
-          if (sink.cancelled) return;
-          await sink.send({ lookedUpAt, resourceObjectId: result.id, ...lookupResultToWire(result), afterResultCursor: cursorAfter(result.id) });
-        }
+        await sendInBatches(results, sink, lookupResourceToWire, (batch, last) => ({ lookedUpAt, results: batch, afterResultCursor: cursorAfter(last.id) }));
       },
     ),
 
@@ -247,14 +244,70 @@ export function permissionsServiceHandlers(commands: MandateCommands, limits: Ap
         const { revision, results } = await commands.lookupSubjects(at, lookup, { after, limit, signal: sink.signal });
         const cursorAfter = await lookupCursorFactory(commands, "LookupSubjects", revision, fingerprint);
         const lookedUpAt = { token: await commands.tokenFor(revision) };
-        for await (const result of results) {
-          if (sink.cancelled) return;
-          await sink.send({ lookedUpAt, ...resolvedSubjectsToWire(result), afterResultCursor: cursorAfter(result.id) });
-        }
+        await sendInBatches(results, sink, resolvedSubjectsToWire, (batch, last) => ({ lookedUpAt, results: batch, afterResultCursor: cursorAfter(last.id) }));
       },
     ),
   };
 }
+
+// A lookup's first message carries up to FIRST_LOOKUP_BATCH results, so that the first arrives
+// soon; the others up to LOOKUP_BATCH. One message per result costs ~40 µs of gRPC on each side
+// (measured here: 95,000 results took 4 s that way, the engine 0.2 s of it).
+const FIRST_LOOKUP_BATCH = 100;
+const LOOKUP_BATCH = 1_000;
+
+/**
+ * sendInBatches sends `results` in messages of several results each (see LOOKUP_BATCH), built by
+ * `message` from a batch and its last result; it stops early when the client goes away. A batch
+ * also goes out unfilled when the next result is not ready by the next turn of the event loop
+ * (the engine waits on the store), so that no result waits for results still being computed.
+ */
+async function sendInBatches<Result, WireResult, Response>(
+  results: AsyncIterable<Result>,
+  sink: ServerStreamSink<Response>,
+  toWire: (result: Result) => WireResult,
+  message: (batch: WireResult[], last: Result) => Response,
+): Promise<void> {
+  const iterator = results[Symbol.asyncIterator]();
+  let batch: WireResult[] = [];
+  let last: Result | undefined;
+  let size = FIRST_LOOKUP_BATCH;
+  let idle: Promise<typeof IDLE> | undefined;
+  const flush = async (): Promise<void> => {
+    idle = undefined;
+    if (last === undefined || batch.length === 0) return;
+    await sink.send(message(batch, last));
+    batch = [];
+    size = LOOKUP_BATCH;
+    // Let the event loop write the message out (and serve other calls) before the next batch:
+    // the results come from microtasks alone, which would otherwise run to the end of the stream.
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  try {
+    let next = iterator.next();
+    for (;;) {
+      if (batch.length > 0) {
+        idle ??= new Promise((resolve) => setImmediate(() => resolve(IDLE)));
+        if ((await Promise.race([next, idle])) === IDLE) {
+          await flush();
+          continue;
+        }
+      }
+      const item = await next;
+      if (item.done === true || sink.cancelled) break;
+      batch.push(toWire(item.value));
+      last = item.value;
+      next = iterator.next();
+      if (batch.length >= size) await flush();
+    }
+    if (!sink.cancelled) await flush();
+  } finally {
+    // Ends the engine's generator (it may still be computing: not awaited, its abort signal stops it).
+    if (sink.cancelled) iterator.return?.(undefined).catch(() => undefined);
+  }
+}
+
+const IDLE = Symbol("no result ready");
 
 /**
  * lookupLimit is a lookup's `optional_limit` as the engine takes it: 0 (proto3's unset) is no cap

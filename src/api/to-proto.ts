@@ -6,12 +6,13 @@ import type {
   WireCheckBulkPermissionsResponseItem,
   WireCheckDebugTrace,
   WireLookupPermissionship,
+  WireLookupResourcesResult,
+  WireLookupSubjectsResult,
   WireObjectReference,
   WirePartialCaveatInfo,
   WirePermissionRelationshipTree,
   WirePermissionship,
   WireRelationship,
-  WireResolvedSubject,
   WireSubjectReference,
   WireTraceOperation,
 } from "./wire-types.ts";
@@ -105,8 +106,12 @@ export function expandTreeToWire(tree: ExpandTree): WirePermissionRelationshipTr
   }
 }
 
-/** lookupResultToWire renders a lookup result's answer and, for CONDITIONAL, the missing context. */
-export function lookupResultToWire(result: LookupResult): { permissionship: WireLookupPermissionship; partialCaveatInfo: WirePartialCaveatInfo | null } {
+/** lookupResourceToWire renders one LookupResources result: the id, the answer and, for CONDITIONAL, the missing context. */
+export function lookupResourceToWire(result: LookupResult): WireLookupResourcesResult {
+  return { resourceObjectId: result.id, ...lookupAnswerToWire(result) };
+}
+
+function lookupAnswerToWire(result: LookupResult): { permissionship: WireLookupPermissionship; partialCaveatInfo: WirePartialCaveatInfo | null } {
   switch (result.permissionship) {
     case "allowed":
       return { permissionship: "LOOKUP_PERMISSIONSHIP_HAS_PERMISSION", partialCaveatInfo: null };
@@ -125,9 +130,9 @@ export function lookupResultToWire(result: LookupResult): { permissionship: Wire
  * subjects it excludes. The engine excludes only subjects Check calls DENIED, so every exclusion
  * holds unconditionally: HAS_PERMISSION, as SpiceDB marks an uncaveated exclusion.
  */
-export function resolvedSubjectsToWire(result: LookupSubjectsResult): { subject: WireResolvedSubject; excludedSubjects: WireResolvedSubject[] } {
+export function resolvedSubjectsToWire(result: LookupSubjectsResult): WireLookupSubjectsResult {
   return {
-    subject: { subjectObjectId: result.id, ...lookupResultToWire(result) },
+    subject: { subjectObjectId: result.id, ...lookupAnswerToWire(result) },
     excludedSubjects: (result.excludedIds ?? []).map((id) => ({
       subjectObjectId: id,
       permissionship: "LOOKUP_PERMISSIONSHIP_HAS_PERMISSION",

@@ -341,14 +341,20 @@ export interface WireLookupResourcesRequest {
   optionalCursor?: WireCursor | null;
 }
 
-/** WireLookupResourcesResponse is one result of mandate.v1.LookupResources. */
+/** WireLookupResourcesResponse is mandate.v1.LookupResourcesResponse: the next results of the stream. */
 export interface WireLookupResourcesResponse {
   lookedUpAt?: WireZedToken | null;
+  results?: WireLookupResourcesResult[] | null;
+  /** Resumes after the last result of this message. */
+  afterResultCursor?: WireCursor | null;
+}
+
+/** WireLookupResourcesResult is one resource found, mandate.v1.LookupResourcesResult. */
+export interface WireLookupResourcesResult {
   resourceObjectId?: string | null;
   permissionship?: WireLookupPermissionship | null;
   /** Set exactly when permissionship is CONDITIONAL. */
   partialCaveatInfo?: WirePartialCaveatInfo | null;
-  afterResultCursor?: WireCursor | null;
 }
 
 /** WireLookupSubjectsRequest is mandate.v1.LookupSubjectsRequest as decoded by proto-loader. */
@@ -375,11 +381,17 @@ export interface WireResolvedSubject {
   partialCaveatInfo?: WirePartialCaveatInfo | null;
 }
 
-/** WireLookupSubjectsResponse is one result of mandate.v1.LookupSubjects. */
+/** WireLookupSubjectsResponse is mandate.v1.LookupSubjectsResponse: the next results of the stream. */
 export interface WireLookupSubjectsResponse {
   lookedUpAt?: WireZedToken | null;
+  results?: WireLookupSubjectsResult[] | null;
+  /** Resumes after the last result of this message. */
+  afterResultCursor?: WireCursor | null;
+}
+
+/** WireLookupSubjectsResult is one subject found, mandate.v1.LookupSubjectsResult. */
+export interface WireLookupSubjectsResult {
   subject?: WireResolvedSubject | null;
   /** Set on the wildcard result only. */
   excludedSubjects?: WireResolvedSubject[] | null;
-  afterResultCursor?: WireCursor | null;
 }

@@ -11,8 +11,8 @@ import type { ParsedCommandLine } from "./parse-command-line.ts";
 import { UsageError } from "./usage-error.ts";
 
 const PAGING_HELP = `Results come in a stable order that is not alphabetical. With --limit N at most N are printed;
-when more follow, the last line on stderr is "next page: --cursor TOKEN": run the same command
-with that flag for the next N, read at the same revision as the first page.
+when N were, more may follow and the last line on stderr is "next page: --cursor TOKEN": run the
+same command with that flag for the next N (possibly none), read at the same revision as the first page.
 Exit code: 0 the lookup was answered (even with no results), 2 usage error, 4 error.
 
 Flags:
@@ -147,13 +147,14 @@ export async function runLookupResourcesCommand(args: readonly string[], io: Com
           permission: target.permission,
           subject: subjectRefToWire(target.subject),
           context,
+          optionalLimit: limit ?? 0,
           optionalCursor: cursor === undefined ? null : { token: cursor },
         },
         { deadline: callDeadline() },
       ),
       limit,
       io,
-      (response) => formatLookupLine(response.resourceObjectId ?? "?", response.permissionship, response.partialCaveatInfo),
+      (response) => (response.results ?? []).map((result) => formatLookupLine(result.resourceObjectId ?? "?", result.permissionship, result.partialCaveatInfo)),
     ),
   );
   return ExitCode.ok;
@@ -178,6 +179,7 @@ export async function runLookupSubjectsCommand(args: readonly string[], io: Comm
           subjectObjectType: target.subjectType,
           optionalSubjectRelation: target.subjectRelation ?? "",
           context,
+          optionalLimit: limit ?? 0,
           optionalCursor: cursor === undefined ? null : { token: cursor },
         },
         { deadline: callDeadline() },
@@ -185,7 +187,9 @@ export async function runLookupSubjectsCommand(args: readonly string[], io: Comm
       limit,
       io,
       (response) =>
-        formatLookupLine(response.subject?.subjectObjectId ?? "?", response.subject?.permissionship, response.subject?.partialCaveatInfo, response.excludedSubjects ?? []),
+        (response.results ?? []).map((result) =>
+          formatLookupLine(result.subject?.subjectObjectId ?? "?", result.subject?.permissionship, result.subject?.partialCaveatInfo, result.excludedSubjects ?? []),
+        ),
     ),
   );
   return ExitCode.ok;
@@ -209,23 +213,21 @@ function pagingOf(parsed: ParsedCommandLine): {
   return { limit, cursor, context: contextObject === undefined ? null : toWireStruct(contextObject), consistency };
 }
 
-// printPage prints up to `limit` results. The stream is not capped on the server: the result after
-// the last one printed tells that more follow, and leaving the loop then cancels the call.
+// printPage prints the results of every message (the server caps them at `limit`). When it printed
+// `limit` of them, more may follow: it prints the cursor of the last message, after the last result.
 async function printPage<Response extends { afterResultCursor?: { token?: string | null } | null }>(
   stream: AsyncIterable<Response>,
   limit: number | undefined,
   io: CommandIo,
-  format: (response: Response) => string,
+  format: (response: Response) => readonly string[],
 ): Promise<void> {
   let printed = 0;
   let lastCursor: string | undefined;
   for await (const response of stream) {
-    if (limit !== undefined && printed >= limit) {
-      io.err(`next page: --cursor ${lastCursor ?? "?"}\n`);
-      return;
-    }
-    io.out(format(response));
-    printed++;
+    const lines = format(response);
+    for (const line of lines) io.out(line);
+    printed += lines.length;
     lastCursor = response.afterResultCursor?.token ?? undefined;
   }
+  if (limit !== undefined && printed >= limit && lastCursor !== undefined) io.err(`next page: --cursor ${lastCursor}\n`);
 }

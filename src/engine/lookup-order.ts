@@ -45,8 +45,9 @@ export function numberList(index: GraphIndexView, type: string, numbers: Uint32A
   };
 }
 
-// Buckets by the top bits of the hash: about one bucket per BUCKET_LOAD items, at most 2^16.
-const BUCKET_LOAD = 64;
+// Buckets by the top bits of the hash: about one bucket per BUCKET_LOAD items, at most 2^16 (256:
+// fastest to the first of 95,000 ids here, measured against 16 to 4,096).
+const BUCKET_LOAD = 256;
 const MAX_BUCKET_BITS = 16;
 // A sort key packs (hash, position) into one double: 32 + POSITION_BITS bits, exact up to 2^53.
 const POSITION_BITS = 21;
@@ -60,11 +61,9 @@ const POSITIONS = 2 ** POSITION_BITS;
  */
 export function* inLookupOrder(list: IdList, after?: string): Generator<number> {
   const { hashes } = list;
-  let kept: Uint32Array;
-  if (after === undefined) {
-    kept = new Uint32Array(list.length);
-    for (let i = 0; i < kept.length; i++) kept[i] = i;
-  } else {
+  // Without `after`, every position is kept, and position k is k.
+  let kept: Uint32Array | undefined;
+  if (after !== undefined) {
     const afterHash = objectIdHash(after);
     const positions: number[] = [];
     for (let i = 0; i < list.length; i++) {
@@ -73,26 +72,26 @@ export function* inLookupOrder(list: IdList, after?: string): Generator<number> 
     }
     kept = Uint32Array.from(positions);
   }
+  const count = kept?.length ?? list.length;
   if (list.length > POSITIONS) {
-    yield* Array.from(kept).sort((a, b) => compareAt(list, a, b));
+    yield* Array.from(kept ?? hashes.keys()).sort((a, b) => compareAt(list, a, b));
     return;
   }
-  const bits = Math.min(MAX_BUCKET_BITS, Math.max(0, Math.ceil(Math.log2(Math.max(1, kept.length / BUCKET_LOAD)))));
+  const bits = Math.min(MAX_BUCKET_BITS, Math.max(0, Math.ceil(Math.log2(Math.max(1, count / BUCKET_LOAD)))));
   const shift = 32 - bits;
-  // Counting sort of the keys into buckets by the top bits of their hash.
-  const buckets = new Int32Array(kept.length);
+  // Counting sort of the sort keys into buckets by the top bits of their hash: count, then place.
   const starts = new Int32Array((1 << bits) + 1);
-  for (let k = 0; k < kept.length; k++) {
-    const bucket = bits === 0 ? 0 : (hashes[kept[k] as number] as number) >>> shift;
-    buckets[k] = bucket;
-    starts[bucket + 1]! += 1;
+  for (let k = 0; k < count; k++) {
+    const hash = hashes[kept === undefined ? k : (kept[k] as number)] as number;
+    starts[(bits === 0 ? 0 : hash >>> shift) + 1]! += 1;
   }
   for (let b = 1; b < starts.length; b++) starts[b]! += starts[b - 1]!;
   const next = starts.slice(0, -1);
-  const placed = new Float64Array(kept.length);
-  for (let k = 0; k < kept.length; k++) {
-    const position = kept[k] as number;
-    placed[next[buckets[k] as number]!++] = (hashes[position] as number) * POSITIONS + position;
+  const placed = new Float64Array(count);
+  for (let k = 0; k < count; k++) {
+    const position = kept === undefined ? k : (kept[k] as number);
+    const hash = hashes[position] as number;
+    placed[next[bits === 0 ? 0 : hash >>> shift]!++] = hash * POSITIONS + position;
   }
   for (let b = 0; b + 1 < starts.length; b++) {
     const bucket = placed.subarray(starts[b]!, starts[b + 1]!);

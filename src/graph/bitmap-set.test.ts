@@ -37,6 +37,24 @@ describe("BitmapSet", () => {
     expect(a.intersects(new MutableIdSet([1, 2]))).toBe(false);
   });
 
+  it.each([
+    ["dense", 10_000, 20_000],
+    ["sparse", 10_000, 2 ** 30],
+  ])("takes many %s numbers added one by one, duplicates and disorder included", (_name, count, range) => {
+    const added: number[] = [];
+    let seed = 7;
+    for (let i = 0; i < count; i++) {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      added.push(seed % range);
+    }
+    const set = BitmapSet.empty();
+    for (const n of added) set.add(n);
+    set.addAll(new MutableIdSet(added.slice(0, 50)));
+    const expected = [...new Set(added)].sort((a, b) => a - b);
+    expect(numbers(set)).toEqual(expected);
+    expect(set.size).toBe(expected.length);
+  });
+
   it("iterates in ascending order", () => {
     expect([...setOf(30, 4, 17).values()]).toEqual([4, 17, 30]);
   });

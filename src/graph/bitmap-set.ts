@@ -98,17 +98,57 @@ class PendingNumbers {
   #count = 0;
 
   push(n: number): void {
-    if (this.#count === this.#buffer.length) {
-      const grown = new Uint32Array(this.#buffer.length * 2);
-      grown.set(this.#buffer);
-      this.#buffer = grown;
-    }
+    if (this.#count === this.#buffer.length) this.#grow(1);
     this.#buffer[this.#count++] = n;
+  }
+
+  /** pushArray appends the first `count` numbers of `values`. */
+  pushArray(values: readonly number[], count: number): void {
+    if (this.#count + count > this.#buffer.length) this.#grow(count);
+    const buffer = this.#buffer;
+    let at = this.#count;
+    for (let i = 0; i < count; i++) buffer[at++] = values[i] as number;
+    this.#count = at;
+  }
+
+  #grow(needed: number): void {
+    const grown = new Uint32Array(Math.max(this.#buffer.length * 2, this.#count + needed));
+    grown.set(this.#buffer.subarray(0, this.#count));
+    this.#buffer = grown;
   }
 
   drainInto(bitmap: Bitmap): void {
     if (this.#count === 0) return;
-    bitmap.addMany(this.#buffer.subarray(0, this.#count));
+    bitmap.addMany(this.#count >= DENSE_FROM ? sortedUnique(this.#buffer.subarray(0, this.#count)) : this.#buffer.subarray(0, this.#count));
     this.#count = 0;
   }
+}
+
+// Many pending numbers enter the bitmap sorted: roaring adds sorted numbers several times faster
+// than scattered ones, and a dense bit array sorts and dedupes them in two linear passes.
+const DENSE_FROM = 4_096;
+// The bit array is used only while it is at most this many bits per pending number.
+const MAX_BITS_PER_NUMBER = 64;
+
+/** sortedUnique: `numbers` ascending, each once (through a bit array when they are dense enough, else a sort). */
+function sortedUnique(numbers: Uint32Array): Uint32Array {
+  let max = 0;
+  for (let i = 0; i < numbers.length; i++) if ((numbers[i] as number) > max) max = numbers[i] as number;
+  if (max / numbers.length > MAX_BITS_PER_NUMBER) return numbers.slice().sort();
+  const words = new Uint32Array((max >>> 5) + 1);
+  for (let i = 0; i < numbers.length; i++) {
+    const n = numbers[i] as number;
+    words[n >>> 5]! |= 1 << (n & 31);
+  }
+  const sorted = new Uint32Array(numbers.length);
+  let count = 0;
+  for (let w = 0; w < words.length; w++) {
+    let word = words[w] as number;
+    while (word !== 0) {
+      const low = word & -word;
+      sorted[count++] = (w << 5) + (31 - Math.clz32(low));
+      word ^= low;
+    }
+  }
+  return sorted.subarray(0, count);
 }

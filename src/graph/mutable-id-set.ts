@@ -168,11 +168,11 @@ export class MutableIdSet implements IdSet {
    * addTo inserts this set's numbers into a BitmapSet's storage (in src/graph): a bitmap's by one
    * native union into `bitmap`, an array's or a single number by appending to `pending`.
    */
-  addTo(bitmap: Bitmap, pending: { push(n: number): void }): void {
+  addTo(bitmap: Bitmap, pending: { push(n: number): void; pushArray(values: readonly number[], count: number): void }): void {
     const values = this.#values;
     if (typeof values === "number") pending.push(values);
     else if (!isArray(values)) bitmap.orInPlace(values);
-    else for (let i = 0; i < values.length && values[i] !== FREE; i++) pending.push(values[i] as number);
+    else pending.pushArray(values, used(values));
   }
 }
 

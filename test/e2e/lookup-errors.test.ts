@@ -8,7 +8,7 @@ import type { Schema } from "../../src/schema/index.ts";
 import type { RelationshipReader } from "../../src/store/index.ts";
 import type { Harness } from "./harness.ts";
 import { rejection, startHarness, update } from "./harness.ts";
-import { LOOKUP_SCHEMA, collect, resourcesRequest, subjectsRequest, writeLookupData } from "./lookup-fixture.ts";
+import { LOOKUP_SCHEMA, collect, collectResults, resourcesRequest, subjectsRequest, writeLookupData } from "./lookup-fixture.ts";
 
 describe("lookups refuse bad input", () => {
   let h: Harness;
@@ -18,7 +18,7 @@ describe("lookups refuse bad input", () => {
   beforeAll(async () => {
     h = await startHarness();
     writtenAt = await writeLookupData(h.client);
-    const first = await collect(h.client.lookupResources(resourcesRequest("document", "view", "user:ann", { optionalLimit: 2 })));
+    const first = await collectResults(h.client.lookupResources(resourcesRequest("document", "view", "user:ann", { optionalLimit: 2 })));
     cursor = first.at(-1)?.afterResultCursor?.token ?? "";
     // A later revision, so that the cursor's revision is not the newest.
     latest = (await h.client.writeRelationships({ updates: [update("touch", "document:later#viewer@user:ann")] })).writtenAt?.token ?? "";
@@ -98,7 +98,7 @@ describe("lookups refuse bad input", () => {
     ["at_exact_snapshot of its own revision", () => ({ consistency: { atExactSnapshot: { token: writtenAt } } })],
     ["at_least_as_fresh of its own revision", () => ({ consistency: { atLeastAsFresh: { token: writtenAt } } })],
   ])("resumes a cursor with %s at the cursor's revision", async (_case, more) => {
-    const rest = await collect(h.client.lookupResources(resumed(more())));
+    const rest = await collectResults(h.client.lookupResources(resumed(more())));
     expect(rest.length).toBeGreaterThan(0);
     expect(rest.map((response) => response.resourceObjectId)).not.toContain("later");
     expect(new Set(rest.map((response) => response.lookedUpAt?.token))).toEqual(new Set([writtenAt]));
@@ -162,7 +162,7 @@ describe("a lookup stream that ends early", () => {
   });
 
   it.each(["lookupResources", "lookupSubjects"] as const)("stops the engine's %s when the deadline passes", async (operation) => {
-    const failure = await rejection(collect(streams[operation]({ deadline: new Date(Date.now() + 200) })));
+    const failure = await rejection(collect<unknown>(streams[operation]({ deadline: new Date(Date.now() + 200) })));
     expect(failure.code).toBe(status.DEADLINE_EXCEEDED);
     await expect.poll(() => engine.aborted.filter((name) => name === operation).length).toBe(2);
   });

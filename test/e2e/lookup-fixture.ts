@@ -1,4 +1,4 @@
-import type { MandateClient, WireLookupResourcesRequest, WireLookupSubjectsRequest } from "../../src/api/index.ts";
+import type { MandateClient, WireCursor, WireLookupResourcesRequest, WireLookupSubjectsRequest, WireZedToken } from "../../src/api/index.ts";
 import { update } from "./harness.ts";
 
 // The schema, data and request builders the lookup suites share.
@@ -69,6 +69,27 @@ export async function collect<T>(stream: AsyncIterable<T>): Promise<T[]> {
   const items: T[] = [];
   for await (const item of stream) items.push(item);
   return items;
+}
+
+/** Flat is one result of a lookup stream, with its message's token and, on the last result of each message, the message's cursor. */
+export type Flat<Result> = Result & { lookedUpAt?: WireZedToken | null; afterResultCursor?: WireCursor | null };
+
+/**
+ * collectResults drains a lookup stream into its results, in order (a message carries several):
+ * each with its message's `lookedUpAt`, and the last of each message with the message's cursor.
+ */
+export async function collectResults<Message extends { results?: unknown[] | null; lookedUpAt?: WireZedToken | null; afterResultCursor?: WireCursor | null }>(
+  stream: AsyncIterable<Message>,
+): Promise<Array<Flat<NonNullable<Message["results"]>[number]>>> {
+  type Result = NonNullable<Message["results"]>[number];
+  const flat: Array<Flat<Result>> = [];
+  for await (const message of stream) {
+    const results = (message.results ?? []) as Result[];
+    results.forEach((result, i) =>
+      flat.push({ ...(result as object), lookedUpAt: message.lookedUpAt, ...(i === results.length - 1 ? { afterResultCursor: message.afterResultCursor } : {}) }),
+    );
+  }
+  return flat;
 }
 
 /** resourcesRequest builds a LookupResources request for `subject` (`type:id` or `type:id#relation`). */

@@ -2,19 +2,19 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type {
   WireConsistency,
   WireLookupResourcesRequest,
-  WireLookupResourcesResponse,
+  WireLookupResourcesResult,
   WireLookupSubjectsRequest,
-  WireLookupSubjectsResponse,
+  WireLookupSubjectsResult,
 } from "../../src/api/index.ts";
 import { compareLookupOrder } from "../../src/engine/index.ts";
 import { MemoryStore } from "../../src/store/index.ts";
 import type { Harness } from "./harness.ts";
 import { startHarness, update } from "./harness.ts";
-import { PAGED, collect, resourcesRequest, subjectsRequest, writeLookupData } from "./lookup-fixture.ts";
+import { LOOKUP_SCHEMA, PAGED, collect, collectResults, resourcesRequest, subjectsRequest, writeLookupData } from "./lookup-fixture.ts";
 import { storeKinds } from "./store-kinds.ts";
 
-const resourceIds = (responses: readonly WireLookupResourcesResponse[]) => responses.map((response) => response.resourceObjectId ?? "");
-const subjectIds = (responses: readonly WireLookupSubjectsResponse[]) => responses.map((response) => response.subject?.subjectObjectId ?? "");
+const resourceIds = (results: readonly WireLookupResourcesResult[]) => results.map((result) => result.resourceObjectId ?? "");
+const subjectIds = (results: readonly WireLookupSubjectsResult[]) => results.map((result) => result.subject?.subjectObjectId ?? "");
 const sorted = (ids: readonly string[]) => [...ids].sort();
 
 // Every variant runs against each store with the graph index, and once on memory without it: the
@@ -36,9 +36,9 @@ describe.each(variants)("lookups over gRPC (%s)", (_name, openStore, index) => {
   });
 
   const resources = async (permission: string, subject: string, more: Partial<WireLookupResourcesRequest> = {}) =>
-    collect(h.client.lookupResources(resourcesRequest("document", permission, subject, more)));
+    collectResults(h.client.lookupResources(resourcesRequest("document", permission, subject, more)));
   const subjects = async (resource: string, permission: string, subjectType: string, more: Partial<WireLookupSubjectsRequest> = {}) =>
-    collect(h.client.lookupSubjects(subjectsRequest(resource, permission, subjectType, more)));
+    collectResults(h.client.lookupSubjects(subjectsRequest(resource, permission, subjectType, more)));
 
   describe("LookupResources", () => {
     it.each([
@@ -70,7 +70,7 @@ describe.each(variants)("lookups over gRPC (%s)", (_name, openStore, index) => {
     });
 
     it("finds resources for a userset subject", async () => {
-      const responses = await collect(h.client.lookupResources(resourcesRequest("folder", "view", "group:eng#member")));
+      const responses = await collectResults(h.client.lookupResources(resourcesRequest("folder", "view", "group:eng#member")));
       expect(sorted(resourceIds(responses))).toEqual(["root", "sub"]);
     });
 
@@ -88,10 +88,13 @@ describe.each(variants)("lookups over gRPC (%s)", (_name, openStore, index) => {
       expect(paged).toEqual(unpaged);
     });
 
-    it("resumes after any result's cursor", async () => {
+    it("sends several results to a message, each message's cursor resuming after its last result", async () => {
       const unpaged = await resources("view", "user:ann");
-      const third = unpaged[2]?.afterResultCursor?.token ?? "";
-      const rest = await resources("view", "user:ann", { optionalCursor: { token: third } });
+      const cursors = unpaged.filter((result) => result.afterResultCursor !== undefined);
+      expect(cursors.length).toBeLessThan(unpaged.length);
+      const firstThree = await resources("view", "user:ann", { optionalLimit: 3 });
+      expect(firstThree).toHaveLength(3);
+      const rest = await resources("view", "user:ann", { optionalCursor: firstThree.at(-1)?.afterResultCursor ?? null });
       expect(resourceIds(rest)).toEqual(resourceIds(unpaged).slice(3));
     });
   });
@@ -174,9 +177,9 @@ describe.each(await storeKinds())("lookups after writes (%s store)", (_kind, ope
   });
 
   const annViews = async (consistency: WireConsistency) =>
-    resourceIds(await collect(h.client.lookupResources(resourcesRequest("document", "view", "user:ann", { consistency }))));
+    resourceIds(await collectResults(h.client.lookupResources(resourcesRequest("document", "view", "user:ann", { consistency }))));
   const viewersOf = async (resource: string, consistency: WireConsistency) =>
-    subjectIds(await collect(h.client.lookupSubjects(subjectsRequest(resource, "view", "user", { consistency }))));
+    subjectIds(await collectResults(h.client.lookupSubjects(subjectsRequest(resource, "view", "user", { consistency }))));
 
   it("sees a grant at_least_as_fresh as its write, never a revoked grant after its revocation, and the old data at the old snapshot", async () => {
     const granted = (await h.client.writeRelationships({ updates: [update("create", "document:fresh#viewer@user:ann")] })).writtenAt?.token ?? "";
@@ -194,11 +197,42 @@ describe.each(await storeKinds())("lookups after writes (%s store)", (_kind, ope
 
   it("finishes a paged lookup at the revision of its first page, whatever is written meanwhile", async () => {
     const request = resourcesRequest("document", "view", "user:ann", { consistency: { fullyConsistent: true }, optionalLimit: 3 });
-    const first = await collect(h.client.lookupResources(request));
-    const before = resourceIds(await collect(h.client.lookupResources(resourcesRequest("document", "view", "user:ann", { consistency: { atExactSnapshot: { token: first[0]?.lookedUpAt?.token ?? "" } } }))));
+    const first = await collectResults(h.client.lookupResources(request));
+    const before = resourceIds(await collectResults(h.client.lookupResources(resourcesRequest("document", "view", "user:ann", { consistency: { atExactSnapshot: { token: first[0]?.lookedUpAt?.token ?? "" } } }))));
     await h.client.writeRelationships({ updates: [update("touch", "document:later#viewer@user:ann"), update("delete", "document:d2#viewer@user:ann")] });
-    const rest = await collect(h.client.lookupResources({ ...request, consistency: null, optionalLimit: 0, optionalCursor: first.at(-1)?.afterResultCursor ?? null }));
+    const rest = await collectResults(h.client.lookupResources({ ...request, consistency: null, optionalLimit: 0, optionalCursor: first.at(-1)?.afterResultCursor ?? null }));
     expect([...resourceIds(first), ...resourceIds(rest)]).toEqual(before);
     expect(new Set(rest.map((response) => response.lookedUpAt?.token))).toEqual(new Set([first[0]?.lookedUpAt?.token]));
+  });
+});
+
+describe("lookup messages over gRPC", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+    await h.client.writeSchema({ schema: LOOKUP_SCHEMA });
+    // 1,250 documents in one folder: more results than one message carries.
+    const documents = Array.from({ length: 1_250 }, (_, i) => update("touch", `document:many${i}#parent@folder:big`));
+    for (let i = 0; i < documents.length; i += 500) await h.client.writeRelationships({ updates: documents.slice(i, i + 500) });
+    await h.client.writeRelationships({ updates: [update("touch", "folder:big#viewer@user:reader"), update("touch", "folder:big#viewer@user:second")] });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it("carry a small first batch, then larger ones, each resumable from its cursor", async () => {
+    const messages = await collect(h.client.lookupResources(resourcesRequest("document", "view", "user:reader")));
+    expect(messages.map((message) => message.results?.length)).toEqual([100, 1_000, 150]);
+    const ids = messages.flatMap((message) => (message.results ?? []).map((result) => result.resourceObjectId ?? ""));
+    expect(new Set(ids).size).toBe(1_250);
+    expect(ids).toEqual([...ids].sort(compareLookupOrder));
+    const resumed = await collectResults(h.client.lookupResources(resourcesRequest("document", "view", "user:reader", { optionalCursor: messages[0]?.afterResultCursor ?? null })));
+    expect(resourceIds(resumed)).toEqual(ids.slice(100));
+  });
+
+  it("carry LookupSubjects results the same way", async () => {
+    const messages = await collect(h.client.lookupSubjects(subjectsRequest("document:many7", "view", "user")));
+    expect(messages.flatMap((message) => (message.results ?? []).map((result) => result.subject?.subjectObjectId)).sort()).toEqual(["reader", "second"]);
+    expect(messages).toHaveLength(1);
   });
 });
