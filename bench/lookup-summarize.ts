@@ -11,9 +11,11 @@ interface LookupRunResult {
   readonly size: string;
   readonly relationships: number;
   readonly mandate?: SystemResult;
+  readonly mandateCold?: SystemResult;
   readonly spicedb?: SystemResult;
   readonly engine?: SystemResult;
   readonly ratios: readonly Ratio[];
+  readonly coldRatios?: readonly Ratio[];
 }
 
 interface SystemResult {
@@ -107,7 +109,7 @@ for (const [size, runs] of bySize) {
   process.stdout.write(`|---|---|---:|${QUERY_COLUMNS.map(() => "---:").join("|")}|\n`);
   const tags = [...new Set(runs.flatMap((run) => (run.mandate ?? run.spicedb)?.queries.map((query) => query.tag) ?? []))];
   for (const tag of tags) {
-    for (const name of ["mandate", "spicedb", "engine"] as const) {
+    for (const name of ["mandate", "mandateCold", "spicedb", "engine"] as const) {
       const rows: Row[] = runs.flatMap((run) => {
         const system = run[name];
         const query = system?.queries.find((q) => q.tag === tag);
@@ -117,7 +119,7 @@ for (const [size, runs] of bySize) {
       if (first === undefined) continue;
       const problems = rows.reduce((sum, row) => sum + row.query.wrongLookups + row.query.errors + row.query.duplicates, 0);
       const timeouts = rows.reduce((sum, row) => sum + row.query.idleTimeouts, 0);
-      const label = { mandate: "Mandate", spicedb: `SpiceDB${timeouts > 0 ? ` (${timeouts} idle timeouts)` : ""}`, engine: "Mandate's engine, in process" }[name];
+      const label = { mandate: "Mandate", mandateCold: "Mandate, caches off", spicedb: `SpiceDB${timeouts > 0 ? ` (${timeouts} idle timeouts)` : ""}`, engine: "Mandate's engine, in process" }[name];
       const cells = QUERY_COLUMNS.map(([, figure, digits]) => cell(median(rows.map(figure)), digits));
       process.stdout.write(`| ${tag} (${first.query.expectedResults}) | ${label} | ${problems} | ${cells.join(" | ")} |\n`);
     }
@@ -125,14 +127,19 @@ for (const [size, runs] of bySize) {
   process.stdout.write(`\nSpiceDB / Mandate (above 1: Mandate faster), median of the per-run ratios\n\n`);
   process.stdout.write(`| query | ${RATIO_COLUMNS.map(([name]) => name).join(" | ")} | Mandate / its engine in process, last p50 |\n`);
   process.stdout.write(`|---|${RATIO_COLUMNS.map(() => "---:").join("|")}|---:|\n`);
-  for (const tag of tags) {
-    const ratios = runs.flatMap((run) => run.ratios.filter((ratio) => ratio.tag === tag));
-    if (ratios.length === 0) continue;
-    const transport = runs.map((run) => {
-      const mandate = run.mandate?.queries.find((query) => query.tag === tag);
-      const engine = run.engine?.queries.find((query) => query.tag === tag);
-      return mandate === undefined || engine === undefined ? undefined : mandate.lastMs.p50 / engine.lastMs.p50;
-    });
-    process.stdout.write(`| ${tag} | ${RATIO_COLUMNS.map(([, figure]) => `×${cell(median(ratios.map(figure)), 1)}`).join(" | ")} | ×${cell(median(transport), 1)} |\n`);
+  for (const [variant, ratiosOf, system] of [
+    ["", (run: LookupRunResult) => run.ratios, "mandate"],
+    [", caches off", (run: LookupRunResult) => run.coldRatios ?? [], "mandateCold"],
+  ] as const) {
+    for (const tag of tags) {
+      const ratios = runs.flatMap((run) => ratiosOf(run).filter((ratio) => ratio.tag === tag));
+      if (ratios.length === 0) continue;
+      const transport = runs.map((run) => {
+        const mandate = run[system]?.queries.find((query) => query.tag === tag);
+        const engine = run.engine?.queries.find((query) => query.tag === tag);
+        return mandate === undefined || engine === undefined ? undefined : mandate.lastMs.p50 / engine.lastMs.p50;
+      });
+      process.stdout.write(`| ${tag}${variant} | ${RATIO_COLUMNS.map(([, figure]) => `×${cell(median(ratios.map(figure)), 1)}`).join(" | ")} | ×${cell(median(transport), 1)} |\n`);
+    }
   }
 }

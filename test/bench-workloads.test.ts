@@ -96,7 +96,7 @@ describe("the lookup benchmark workload", () => {
     const plain = new Engine();
     for (const query of workload.lookups) {
       const found: string[] = [];
-      for await (const result of indexed.lookupResources(reader, schema, query)) {
+      for (const result of await indexed.lookupResources(reader, schema, query)) {
         expect(result.permissionship).toBe("allowed");
         found.push(result.id);
       }

@@ -185,29 +185,27 @@ export class MandateCommands {
 
   /**
    * lookupResources resolves the revision of `at` and returns it with the engine's results (see
-   * Engine.lookupResources; `options.signal`, the call's cancellation, stops the engine). Errors
-   * come when the results are pulled, with the engine's field names renamed to the proto fields
-   * of LookupResourcesRequest (e.g. `resource_object_type`, `optional_limit`).
+   * Engine.lookupResources; `options.signal`, the call's cancellation, stops the engine), its
+   * errors' fields renamed to the proto fields of LookupResourcesRequest (e.g.
+   * `resource_object_type`, `optional_limit`).
    */
-  async lookupResources(
-    at: LookupAt,
-    request: LookupResourcesRequest,
-    options: LookupOptions,
-  ): Promise<{ revision: Revision; results: AsyncGenerator<LookupResult> }> {
+  async lookupResources(at: LookupAt, request: LookupResourcesRequest, options: LookupOptions): Promise<{ revision: Revision; results: Iterable<LookupResult> }> {
     const { revision, schema } = await this.#lookupSnapshot(at, options.signal);
-    const results = this.#engine.lookupResources(this.#store.snapshot(revision), schema, request, options);
-    return { revision, results: withWireFields(results, WIRE_LOOKUP_RESOURCES_FIELDS) };
+    try {
+      return { revision, results: await this.#engine.lookupResources(this.#store.snapshot(revision), schema, request, options) };
+    } catch (error) {
+      throw withWireField(error, WIRE_LOOKUP_RESOURCES_FIELDS, "");
+    }
   }
 
   /** lookupSubjects is lookupResources for Engine.lookupSubjects (fields of LookupSubjectsRequest). */
-  async lookupSubjects(
-    at: LookupAt,
-    request: LookupSubjectsRequest,
-    options: LookupOptions,
-  ): Promise<{ revision: Revision; results: AsyncGenerator<LookupSubjectsResult> }> {
+  async lookupSubjects(at: LookupAt, request: LookupSubjectsRequest, options: LookupOptions): Promise<{ revision: Revision; results: Iterable<LookupSubjectsResult> }> {
     const { revision, schema } = await this.#lookupSnapshot(at, options.signal);
-    const results = this.#engine.lookupSubjects(this.#store.snapshot(revision), schema, request, options);
-    return { revision, results: withWireFields(results, WIRE_LOOKUP_SUBJECTS_FIELDS) };
+    try {
+      return { revision, results: await this.#engine.lookupSubjects(this.#store.snapshot(revision), schema, request, options) };
+    } catch (error) {
+      throw withWireField(error, WIRE_LOOKUP_SUBJECTS_FIELDS, "");
+    }
   }
 
   // The revision and schema a lookup runs with, once the graph index has reached the revision (or
@@ -493,15 +491,6 @@ const WIRE_LOOKUP_SUBJECTS_FIELDS: ReadonlyMap<string, string> = new Map([
 // `prefix` (e.g. "items[2]."); other errors pass unchanged.
 function withWireCheckField(error: unknown, prefix: string): unknown {
   return withWireField(error, WIRE_CHECK_FIELDS, prefix);
-}
-
-// withWireFields passes `results` through, renaming the fields of the errors they throw (see withWireField).
-async function* withWireFields<T>(results: AsyncGenerator<T>, fields: ReadonlyMap<string, string>): AsyncGenerator<T> {
-  try {
-    yield* results;
-  } catch (error) {
-    throw withWireField(error, fields, "");
-  }
 }
 
 // withWireField renames an engine validation error's field by `fields` (domain to proto), after

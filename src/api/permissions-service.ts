@@ -258,56 +258,31 @@ const LOOKUP_BATCH = 1_000;
 
 /**
  * sendInBatches sends `results` in messages of several results each (see LOOKUP_BATCH), built by
- * `message` from a batch and its last result; it stops early when the client goes away. A batch
- * also goes out unfilled when the next result is not ready by the next turn of the event loop
- * (the engine waits on the store), so that no result waits for results still being computed.
+ * `message` from a batch and its last result, giving the event loop a turn after each message; it
+ * stops early when the client goes away.
  */
 async function sendInBatches<Result, WireResult, Response>(
-  results: AsyncIterable<Result>,
+  results: Iterable<Result>,
   sink: ServerStreamSink<Response>,
   toWire: (result: Result) => WireResult,
   message: (batch: WireResult[], last: Result) => Response,
 ): Promise<void> {
-  const iterator = results[Symbol.asyncIterator]();
   let batch: WireResult[] = [];
   let last: Result | undefined;
   let size = FIRST_LOOKUP_BATCH;
-  let idle: Promise<typeof IDLE> | undefined;
-  const flush = async (): Promise<void> => {
-    idle = undefined;
-    if (last === undefined || batch.length === 0) return;
-    await sink.send(message(batch, last));
+  for (const result of results) {
+    batch.push(toWire(result));
+    last = result;
+    if (batch.length < size) continue;
+    await sink.send(message(batch, result));
     batch = [];
     size = LOOKUP_BATCH;
-    // Let the event loop write the message out (and serve other calls) before the next batch:
-    // the results come from microtasks alone, which would otherwise run to the end of the stream.
+    // Let the event loop write the message out (and serve other calls) before the next batch.
     await new Promise((resolve) => setImmediate(resolve));
-  };
-  try {
-    let next = iterator.next();
-    for (;;) {
-      if (batch.length > 0) {
-        idle ??= new Promise((resolve) => setImmediate(() => resolve(IDLE)));
-        if ((await Promise.race([next, idle])) === IDLE) {
-          await flush();
-          continue;
-        }
-      }
-      const item = await next;
-      if (item.done === true || sink.cancelled) break;
-      batch.push(toWire(item.value));
-      last = item.value;
-      next = iterator.next();
-      if (batch.length >= size) await flush();
-    }
-    if (!sink.cancelled) await flush();
-  } finally {
-    // Ends the engine's generator (it may still be computing: not awaited, its abort signal stops it).
-    if (sink.cancelled) iterator.return?.(undefined).catch(() => undefined);
+    if (sink.cancelled) return;
   }
+  if (last !== undefined && batch.length > 0 && !sink.cancelled) await sink.send(message(batch, last));
 }
-
-const IDLE = Symbol("no result ready");
 
 /**
  * lookupLimit is a lookup's `optional_limit` as the engine takes it: 0 (proto3's unset) is no cap

@@ -84,6 +84,12 @@ export interface EngineOptions {
    * used first out); 0 disables it. Used only by an engine given a graph index. Default 100,000.
    */
   readonly cacheEntries: number;
+  /**
+   * lookupCacheResults bounds the cross-request cache of what the index decided for lookups, in
+   * objects over all entries (see LookupCache); 0 disables it, as does a cacheEntries of 0. Used
+   * only by an engine given a graph index. Default 1,000,000 (about 8 MB of numbers and hashes).
+   */
+  readonly lookupCacheResults: number;
 }
 
 /**
@@ -108,6 +114,8 @@ export interface EngineStats {
  */
 export interface LookupStats {
   readonly fromIndex: number;
+  /** cacheHits: lookups from the index whose candidates came from the lookup cache (counted in fromIndex too). */
+  readonly cacheHits: number;
   readonly fromStore: number;
   readonly checkedCandidates: number;
 }

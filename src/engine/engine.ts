@@ -12,6 +12,7 @@ import { expandPermission } from "./expand.ts";
 import { FastPath } from "./fast-path.ts";
 import { LocalDispatcher } from "./local-dispatcher.ts";
 import { lookupResources, lookupSubjects, resultsOrThrow } from "./lookup.ts";
+import { LookupCache } from "./lookup-cache.ts";
 import type { LookupContext } from "./lookup.ts";
 import type { LookupOptions, LookupResourcesRequest, LookupResult, LookupSubjectsRequest, LookupSubjectsResult } from "./lookup-types.ts";
 import { sortedMissingParameters } from "./membership.ts";
@@ -20,7 +21,7 @@ import { SchemaDependencies } from "./schema-dependencies.ts";
 import { validateCheckRequest, validateResourcePermission } from "./validate-request.ts";
 
 /** DEFAULTS: SpiceDB's default dispatch depth; the next two bound pathological requests only. */
-const DEFAULTS: EngineOptions = { maxDepth: 50, maxDispatches: 100_000, maxExpandNodes: 10_000, cacheEntries: 100_000 };
+const DEFAULTS: EngineOptions = { maxDepth: 50, maxDispatches: 100_000, maxExpandNodes: 10_000, cacheEntries: 100_000, lookupCacheResults: 1_000_000 };
 
 const NO_CHECK_STATS: Omit<EngineStats, "lookups"> = { cache: { hits: 0, misses: 0, entries: 0 }, indexed: 0, fallbacks: 0 };
 
@@ -35,6 +36,7 @@ export class Engine {
   readonly #options: EngineOptions;
   readonly #fastPath: FastPath | undefined;
   readonly #lookups = { fromIndex: 0, fromStore: 0, checkedCandidates: 0 };
+  readonly #lookupCache: LookupCache | undefined;
 
   /**
    * Throws InvalidArgumentError (naming the option) unless every limit is a positive integer and
@@ -48,10 +50,11 @@ export class Engine {
         throw new InvalidArgumentError(`${field}: must be a positive integer, got ${value}`, { field });
       }
     }
-    if (!Number.isInteger(merged.cacheEntries) || merged.cacheEntries < 0) {
-      throw new InvalidArgumentError(`cacheEntries: must be a non-negative integer (0 disables the cache), got ${merged.cacheEntries}`, {
-        field: "cacheEntries",
-      });
+    for (const field of ["cacheEntries", "lookupCacheResults"] as const) {
+      const value = merged[field];
+      if (!Number.isInteger(value) || value < 0) {
+        throw new InvalidArgumentError(`${field}: must be a non-negative integer (0 disables the cache), got ${value}`, { field });
+      }
     }
     this.#options = merged;
     const { index, follower } = dependencies;
@@ -63,12 +66,14 @@ export class Engine {
       currentIndex === undefined
         ? undefined
         : new FastPath({ index: currentIndex, maxDepth: merged.maxDepth, maxDispatches: merged.maxDispatches, cacheEntries: merged.cacheEntries });
+    const lookupCaching = currentIndex !== undefined && merged.cacheEntries > 0 && merged.lookupCacheResults > 0;
+    this.#lookupCache = lookupCaching ? new LookupCache(merged.lookupCacheResults) : undefined;
   }
 
   /** stats counts the fast path's work since construction (all zero without a graph index). */
   stats(): EngineStats {
     const checks = this.#fastPath?.stats() ?? NO_CHECK_STATS;
-    return { ...checks, lookups: { ...this.#lookups } };
+    return { ...checks, lookups: { ...this.#lookups, cacheHits: this.#lookupCache?.hits ?? 0 } };
   }
 
   /**
@@ -154,29 +159,31 @@ export class Engine {
   }
 
   /**
-   * lookupResources yields every resource of request.resourceType on which request.subject has
+   * lookupResources finds every resource of request.resourceType on which request.subject has
    * request.permission, as Check would answer it (never a DENIED one; CONDITIONAL ones with their
-   * missing parameters), in lookup order from `options.after`, at most `options.limit` (see
-   * LookupOptions). With a graph index that answers the reader's revision, the index decides
+   * missing parameters), and resolves to them as an iterable in lookup order from `options.after`,
+   * at most `options.limit` (see LookupOptions): all is decided when it resolves, and reading it
+   * only orders (synchronously, lazily: the first result comes before the last is ordered). With a graph index that answers the reader's revision, the index decides
    * set-at-a-time and only candidates it leaves open (caveats, expiry) are checked; otherwise every
    * resource of the type named by a relationship is checked. Rejects as validateCheckRequest would
    * (fields `resourceType`, `permission`, `subject.*`), with InvalidArgumentError (`limit`) for a
    * limit that is not a positive integer, with any error a check of a candidate meets, and with
-   * RequestAbortedError once `options.signal` aborts.
+   * RequestAbortedError once `options.signal` aborts (reading the results throws it then too).
    */
-  lookupResources(reader: RelationshipReader, schema: Schema, request: LookupResourcesRequest, options: LookupOptions = {}): AsyncGenerator<LookupResult> {
+  lookupResources(reader: RelationshipReader, schema: Schema, request: LookupResourcesRequest, options: LookupOptions = {}): Promise<Iterable<LookupResult>> {
     return lookupResources(reader, schema, request, options, this.#lookupContext(reader, schema, options.signal));
   }
 
   /**
-   * lookupSubjects yields the subjects of request.subjectType (usersets with subjectRelation) that
-   * have request.permission on request.resource: the wildcard `*` first when an unnamed subject
-   * would have it (with the subjects it excludes), then every subject whose answer differs from the
-   * wildcard's (see LookupSubjectsResult), in lookup order. Rejects with FailedPreconditionError
+   * lookupSubjects finds the subjects of request.subjectType (usersets with subjectRelation) that
+   * have request.permission on request.resource, returned as lookupResources returns resources:
+   * the wildcard `*` first when an unnamed subject would have it (with the subjects it excludes),
+   * then every subject whose answer differs from the wildcard's (see LookupSubjectsResult), in
+   * lookup order. Rejects with FailedPreconditionError
    * for an unknown `resource.type`, `permission`, `subjectType` or `subjectRelation`, and otherwise
    * as lookupResources.
    */
-  lookupSubjects(reader: RelationshipReader, schema: Schema, request: LookupSubjectsRequest, options: LookupOptions = {}): AsyncGenerator<LookupSubjectsResult> {
+  lookupSubjects(reader: RelationshipReader, schema: Schema, request: LookupSubjectsRequest, options: LookupOptions = {}): Promise<Iterable<LookupSubjectsResult>> {
     return lookupSubjects(reader, schema, request, options, this.#lookupContext(reader, schema, options.signal));
   }
 
@@ -185,6 +192,7 @@ export class Engine {
       index: this.#fastPath?.currentIndex(),
       maxDepth: this.#options.maxDepth,
       dependencies: this.#fastPath?.dependenciesOf(schema) ?? new SchemaDependencies(schema),
+      cache: this.#lookupCache,
       checkAll: async (requests) => resultsOrThrow(await this.checkBatch(reader, schema, requests, { signal })),
       count: (source, checked) => {
         if (source === "index") this.#lookups.fromIndex++;

@@ -51,7 +51,7 @@ export interface LookupSubjectsResult extends LookupResult {
  * stable order of ids that needs no full sort, so that the first result is sent before the last
  * is ordered), the wildcard `*` of LookupSubjects first. `after` resumes strictly after that id in
  * lookup order; `limit` (a positive integer) caps the results; `signal` aborts the lookup
- * (RequestAbortedError).
+ * (RequestAbortedError), also while the results are read.
  */
 export interface LookupOptions {
   readonly after?: string | undefined;

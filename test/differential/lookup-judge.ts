@@ -56,10 +56,10 @@ export class ReferenceChecks {
 export type LookupOutcome<T> = { readonly kind: "results"; readonly results: readonly T[] } | { readonly kind: "error"; readonly error: unknown };
 
 /** collect drains a lookup into a LookupOutcome. */
-export async function collect<T>(lookup: () => AsyncIterable<T>): Promise<LookupOutcome<T>> {
+export async function collect<T>(lookup: () => AsyncIterable<T> | Promise<Iterable<T>>): Promise<LookupOutcome<T>> {
   const results: T[] = [];
   try {
-    for await (const result of lookup()) results.push(result);
+    for await (const result of await lookup()) results.push(result);
     return { kind: "results", results };
   } catch (error) {
     return { kind: "error", error };
@@ -234,7 +234,7 @@ function orderProblems(ids: readonly string[]): string[] {
 export async function pagingProblems<T extends LookupResult>(
   full: readonly T[],
   limit: number,
-  lookup: (options: LookupOptions) => AsyncIterable<T>,
+  lookup: (options: LookupOptions) => AsyncIterable<T> | Promise<Iterable<T>>,
 ): Promise<string[]> {
   const pages: T[] = [];
   let after: string | undefined;

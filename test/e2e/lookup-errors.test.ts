@@ -113,25 +113,25 @@ describe("lookups refuse bad input", () => {
   });
 });
 
-// An engine whose lookups send one result and then wait for the request's signal, recording that
-// it aborted: the test learns whether the call's end reached the engine.
+// An engine whose lookups, once started, wait for the request's signal, recording that it aborted:
+// the test learns whether the call's end reached the engine.
 class WaitingLookupEngine extends Engine {
+  readonly started: string[] = [];
   readonly aborted: string[] = [];
 
   async #waitForAbort(operation: string, signal: AbortSignal | undefined): Promise<never> {
+    this.started.push(operation);
     await new Promise<void>((resolve) => signal?.addEventListener("abort", () => resolve(), { once: true }));
     this.aborted.push(operation);
     throw new Error(`${operation} aborted`);
   }
 
-  override async *lookupResources(_reader: RelationshipReader, _schema: Schema, _request: LookupResourcesRequest, options: LookupOptions = {}): AsyncGenerator<LookupResult> {
-    yield { id: "first", permissionship: "allowed" };
-    await this.#waitForAbort("lookupResources", options.signal);
+  override async lookupResources(_reader: RelationshipReader, _schema: Schema, _request: LookupResourcesRequest, options: LookupOptions = {}): Promise<Iterable<LookupResult>> {
+    return this.#waitForAbort("lookupResources", options.signal);
   }
 
-  override async *lookupSubjects(_reader: RelationshipReader, _schema: Schema, _request: LookupSubjectsRequest, options: LookupOptions = {}): AsyncGenerator<LookupSubjectsResult> {
-    yield { id: "first", permissionship: "allowed" };
-    await this.#waitForAbort("lookupSubjects", options.signal);
+  override async lookupSubjects(_reader: RelationshipReader, _schema: Schema, _request: LookupSubjectsRequest, options: LookupOptions = {}): Promise<Iterable<LookupSubjectsResult>> {
+    return this.#waitForAbort("lookupSubjects", options.signal);
   }
 }
 
@@ -147,17 +147,16 @@ describe("a lookup stream that ends early", () => {
   });
 
   const streams = {
-    lookupResources: (options: { deadline?: Date }) => h.client.lookupResources(resourcesRequest("document", "view", "user:ann"), options),
-    lookupSubjects: (options: { deadline?: Date }) => h.client.lookupSubjects(subjectsRequest("document:d1", "view", "user"), options),
+    lookupResources: (options: { deadline?: Date; signal?: AbortSignal }) => h.client.lookupResources(resourcesRequest("document", "view", "user:ann"), options),
+    lookupSubjects: (options: { deadline?: Date; signal?: AbortSignal }) => h.client.lookupSubjects(subjectsRequest("document:d1", "view", "user"), options),
   };
 
-  it.each(["lookupResources", "lookupSubjects"] as const)("stops the engine's %s when the client cancels after the first result", async (operation) => {
-    const received: unknown[] = [];
-    for await (const message of streams[operation]({})) {
-      received.push(message);
-      break;
-    }
-    expect(received).toHaveLength(1);
+  it.each(["lookupResources", "lookupSubjects"] as const)("stops the engine's %s when the client cancels the call", async (operation) => {
+    const controller = new AbortController();
+    const reading = collect<unknown>(streams[operation]({ signal: controller.signal })).catch((error: unknown) => error);
+    await expect.poll(() => engine.started.filter((name) => name === operation).length).toBe(1);
+    controller.abort();
+    expect(await reading).toMatchObject({ code: status.CANCELLED });
     await expect.poll(() => engine.aborted.filter((name) => name === operation).length).toBe(1);
   });
 

@@ -1,0 +1,122 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { GraphIndexView } from "../graph/index.ts";
+import { Engine } from "./engine.ts";
+import type { LookupResourcesRequest } from "./lookup-types.ts";
+import { indexedFixture } from "./indexed-fixture.ts";
+import type { IndexedFixture } from "./indexed-fixture.ts";
+import { FALL_BACK } from "./indexed-evaluator.ts";
+import { LookupCache } from "./lookup-cache.ts";
+import { idList } from "./lookup-order.ts";
+
+const SCHEMA = `
+definition user {}
+definition group {
+  relation member: user | group#member
+}
+definition folder {
+  relation parent: folder
+  relation viewer: user | group#member
+  permission view = viewer + parent->view
+}
+definition document {
+  relation parent: folder
+  relation viewer: user
+  relation audit: user
+  permission view = viewer + parent->view
+}`;
+
+const DATA = ["group:eng#member@user:ann", "folder:root#viewer@group:eng#member", "folder:sub#parent@folder:root", "document:a#parent@folder:sub", "document:b#viewer@user:ann"];
+
+const annViews: LookupResourcesRequest = { resourceType: "document", permission: "view", subject: { type: "user", id: "ann" } };
+
+let fixture: IndexedFixture | undefined;
+afterEach(async () => {
+  await fixture?.close();
+  fixture = undefined;
+});
+
+async function ids(engine: Engine, f: IndexedFixture, revision?: number): Promise<string[]> {
+  const found: string[] = [];
+  for (const result of await engine.lookupResources(f.reader(revision), f.schema, annViews)) found.push(result.id);
+  return found.sort();
+}
+
+describe("the lookup cache", () => {
+  it("answers a repeated lookup from what the index decided before", async () => {
+    const f = (fixture = await indexedFixture(SCHEMA, DATA));
+    const engine = new Engine({}, { follower: f.follower });
+    expect(await ids(engine, f)).toEqual(["a", "b"]);
+    expect(await ids(engine, f)).toEqual(["a", "b"]);
+    expect(engine.stats().lookups).toMatchObject({ fromIndex: 2, cacheHits: 1 });
+  });
+
+  it("keeps an entry across writes the permission does not depend on, and drops it on one it does", async () => {
+    const f = (fixture = await indexedFixture(SCHEMA, DATA));
+    const engine = new Engine({}, { follower: f.follower });
+    await ids(engine, f);
+    await f.touch("document:a#audit@user:ann");
+    expect(await ids(engine, f)).toEqual(["a", "b"]);
+    expect(engine.stats().lookups.cacheHits).toBe(1);
+    await f.touch("folder:other#parent@folder:sub", "document:c#parent@folder:other");
+    expect(await ids(engine, f)).toEqual(["a", "b", "c"]);
+    expect(engine.stats().lookups.cacheHits).toBe(1);
+    await f.remove("group:eng#member@user:ann");
+    expect(await ids(engine, f)).toEqual(["b"]);
+  });
+
+  it("never answers an older revision with what a newer one decided", async () => {
+    const f = (fixture = await indexedFixture(SCHEMA, DATA));
+    const before = f.revision;
+    const engine = new Engine({}, { follower: f.follower });
+    await f.touch("document:new#viewer@user:ann");
+    expect(await ids(engine, f)).toEqual(["a", "b", "new"]);
+    expect(await ids(engine, f, before)).toEqual(["a", "b"]);
+  });
+
+  it("is off when the engine's caches are", async () => {
+    const f = (fixture = await indexedFixture(SCHEMA, DATA));
+    for (const options of [{ cacheEntries: 0 }, { lookupCacheResults: 0 }]) {
+      const engine = new Engine(options, { follower: f.follower });
+      await ids(engine, f);
+      await ids(engine, f);
+      expect(engine.stats().lookups).toMatchObject({ fromIndex: 2, cacheHits: 0 });
+    }
+  });
+});
+
+describe("LookupCache", () => {
+  const index = (revision: number) => ({ revision }) as unknown as GraphIndexView;
+  const candidates = (...allowed: string[]) => ({ allowed: idList(allowed), undecided: [], denied: [] });
+  // The first allowed id of what `through` returned.
+  const first = (found: ReturnType<typeof candidates> | typeof FALL_BACK): string => (found === FALL_BACK ? "FALL_BACK" : found.allowed.idAt(0));
+
+  it("computes again for another index object (a reload renumbers objects) and another schema", () => {
+    const cache = new LookupCache(100);
+    const one = index(5);
+    expect(first(cache.through("k", one, "schema", 0, () => candidates("a")))).toBe("a");
+    expect(first(cache.through("k", one, "schema", 0, () => candidates("b")))).toBe("a");
+    expect(first(cache.through("k", one, "other schema", 0, () => candidates("c")))).toBe("c");
+    expect(first(cache.through("k", index(5), "other schema", 0, () => candidates("d")))).toBe("d");
+    expect(cache.hits).toBe(1);
+  });
+
+  it("computes again once a dependency changed after the entry", () => {
+    const cache = new LookupCache(100);
+    const current = index(5);
+    cache.through("k", current, "s", 3, () => candidates("a"));
+    expect(first(cache.through("k", current, "s", 5, () => candidates("b")))).toBe("a");
+    expect(first(cache.through("k", current, "s", 6, () => candidates("c")))).toBe("c");
+  });
+
+  it("holds at most maxResults objects over its entries", () => {
+    const cache = new LookupCache(5);
+    const current = index(1);
+    cache.through("one", current, "s", 0, () => candidates("a", "b", "c"));
+    cache.through("two", current, "s", 0, () => candidates("d", "e", "f"));
+    expect(first(cache.through("one", current, "s", 0, () => candidates("x")))).toBe("x");
+  });
+
+  it("refuses a size that is not a positive integer", () => {
+    expect(() => new LookupCache(0)).toThrow(RangeError);
+  });
+});
