@@ -164,5 +164,5 @@ Flags (each with its environment variable; the flag wins):
   --log-level LEVEL      MANDATE_LOG_LEVEL  ${LOG_LEVELS.join(", ")} (default info)
   --max-depth N          MANDATE_MAX_DEPTH  recursion bound of a check (default 50)
   --cache-entries N      MANDATE_CACHE_ENTRIES  size of the check cache shared by requests
-                                            (default ${DEFAULT_CACHE_ENTRIES}; 0 disables it)
+                                            (default ${DEFAULT_CACHE_ENTRIES}; 0 disables it and the lookup cache)
 `;
