@@ -3,6 +3,7 @@ import type { Revision } from "../tuple/index.ts";
 import { InvalidArgumentError, assertNever } from "../tuple/index.ts";
 import type { LookupResourcesRequest, LookupSubjectsRequest } from "../engine/index.ts";
 import type { ConsistencyRequirement } from "./consistency.ts";
+import { decodeJsonToken, encodeJsonToken } from "./json-token.ts";
 
 // A lookup cursor is `ml1_` + base64url(JSON { k: kind, d: datastore tag, r: revision, f: query
 // fingerprint, a: id of the last result sent }). Like a read cursor it pins the revision and names
@@ -53,23 +54,16 @@ function canonical(value: unknown): unknown {
 
 /** encodeLookupCursor returns the opaque cursor token for `cursor`. */
 export function encodeLookupCursor(cursor: LookupCursor): string {
-  const body = JSON.stringify({ k: cursor.kind, d: cursor.datastoreTag, r: cursor.revision, f: cursor.queryFingerprint, a: cursor.after });
-  return CURSOR_PREFIX + Buffer.from(body, "utf8").toString("base64url");
+  return encodeJsonToken(CURSOR_PREFIX, { k: cursor.kind, d: cursor.datastoreTag, r: cursor.revision, f: cursor.queryFingerprint, a: cursor.after });
 }
 
 /** decodeLookupCursor parses a cursor token; throws InvalidArgumentError naming `field` if it is malformed. */
 export function decodeLookupCursor(token: string, field: string): LookupCursor {
   const malformed = () =>
     new InvalidArgumentError(`${field}: the cursor is malformed; pass back an after_result_cursor of the same lookup exactly as received`, { field });
-  if (!token.startsWith(CURSOR_PREFIX)) throw malformed();
-  let body: unknown;
-  try {
-    body = JSON.parse(Buffer.from(token.slice(CURSOR_PREFIX.length), "base64url").toString("utf8"));
-  } catch {
-    throw malformed();
-  }
-  if (typeof body !== "object" || body === null) throw malformed();
-  const { k, d, r, f, a } = body as Record<string, unknown>;
+  const body = decodeJsonToken(CURSOR_PREFIX, token);
+  if (body === undefined) throw malformed();
+  const { k, d, r, f, a } = body;
   if (k !== "LookupResources" && k !== "LookupSubjects") throw malformed();
   if (typeof d !== "string" || typeof r !== "number" || !Number.isSafeInteger(r) || r < 0 || typeof f !== "string") throw malformed();
   if (typeof a !== "string" || a.length === 0) throw malformed();

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { Relationship, Revision } from "../tuple/index.ts";
 import { InvalidArgumentError, parseRelationship, relationshipKey } from "../tuple/index.ts";
 import type { RelationshipFilter } from "../store/index.ts";
+import { decodeJsonToken, encodeJsonToken } from "./json-token.ts";
 
 // A cursor is `mc2_` + base64url(JSON { d: datastore tag, r: revision, f: filter fingerprint,
 // a: key of the last relationship sent }). It pins the revision so that a resumed read sees the
@@ -33,22 +34,15 @@ export function filterFingerprint(filter: RelationshipFilter): string {
 
 /** encodeReadCursor returns the opaque cursor token for `cursor`. */
 export function encodeReadCursor(cursor: ReadCursor): string {
-  const body = JSON.stringify({ d: cursor.datastoreTag, r: cursor.revision, f: cursor.filterFingerprint, a: relationshipKey(cursor.after) });
-  return CURSOR_PREFIX + Buffer.from(body, "utf8").toString("base64url");
+  return encodeJsonToken(CURSOR_PREFIX, { d: cursor.datastoreTag, r: cursor.revision, f: cursor.filterFingerprint, a: relationshipKey(cursor.after) });
 }
 
 /** decodeReadCursor parses a cursor token; throws InvalidArgumentError naming `field` if it is malformed. */
 export function decodeReadCursor(token: string, field: string): ReadCursor {
   const malformed = () => new InvalidArgumentError(`${field}: the cursor is malformed; pass back an after_result_cursor exactly as received`, { field });
-  if (!token.startsWith(CURSOR_PREFIX)) throw malformed();
-  let body: unknown;
-  try {
-    body = JSON.parse(Buffer.from(token.slice(CURSOR_PREFIX.length), "base64url").toString("utf8"));
-  } catch {
-    throw malformed();
-  }
-  if (typeof body !== "object" || body === null) throw malformed();
-  const { d, r, f, a } = body as Record<string, unknown>;
+  const body = decodeJsonToken(CURSOR_PREFIX, token);
+  if (body === undefined) throw malformed();
+  const { d, r, f, a } = body;
   if (typeof d !== "string" || typeof r !== "number" || !Number.isSafeInteger(r) || r < 0 || typeof f !== "string" || typeof a !== "string") throw malformed();
   let after: Relationship;
   try {

@@ -10,26 +10,7 @@ import { RequestAbortedError } from "./errors.ts";
 import { indexedFixture } from "./indexed-fixture.ts";
 import type { IndexedFixture } from "./indexed-fixture.ts";
 import { SchemaDependencies } from "./schema-dependencies.ts";
-import { CountingReader, checkRequest } from "./test-fixtures.ts";
-
-const DRIVE = `
-definition user {}
-definition group {
-  relation member: user | group#member
-}
-definition folder {
-  relation parent: folder
-  relation viewer: user | group#member
-  permission view = viewer + parent->view
-}
-definition doc {
-  relation parent: folder
-  relation viewer: user
-  permission view = viewer + parent->view
-}
-definition team {
-  relation member: user
-}`;
+import { CountingReader, DRIVE_SCHEMA as DRIVE, checkRequest } from "./test-fixtures.ts";
 
 /** CAVEATED_VIEWERS lets a viewer carry a caveat, which only the plain walk evaluates. */
 const CAVEATED_VIEWERS = `definition user {}

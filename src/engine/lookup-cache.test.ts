@@ -7,27 +7,11 @@ import type { IndexedFixture } from "./indexed-fixture.ts";
 import { FALL_BACK } from "./indexed-evaluator.ts";
 import { LookupCache } from "./lookup-cache.ts";
 import { idList } from "./lookup-order.ts";
+import { DRIVE_SCHEMA } from "./test-fixtures.ts";
 
-const SCHEMA = `
-definition user {}
-definition group {
-  relation member: user | group#member
-}
-definition folder {
-  relation parent: folder
-  relation viewer: user | group#member
-  permission view = viewer + parent->view
-}
-definition document {
-  relation parent: folder
-  relation viewer: user
-  relation audit: user
-  permission view = viewer + parent->view
-}`;
+const DATA = ["group:eng#member@user:ann", "folder:root#viewer@group:eng#member", "folder:sub#parent@folder:root", "doc:a#parent@folder:sub", "doc:b#viewer@user:ann"];
 
-const DATA = ["group:eng#member@user:ann", "folder:root#viewer@group:eng#member", "folder:sub#parent@folder:root", "document:a#parent@folder:sub", "document:b#viewer@user:ann"];
-
-const annViews: LookupResourcesRequest = { resourceType: "document", permission: "view", subject: { type: "user", id: "ann" } };
+const annViews: LookupResourcesRequest = { resourceType: "doc", permission: "view", subject: { type: "user", id: "ann" } };
 
 let fixture: IndexedFixture | undefined;
 afterEach(async () => {
@@ -43,7 +27,7 @@ async function ids(engine: Engine, f: IndexedFixture, revision?: number): Promis
 
 describe("the lookup cache", () => {
   it("answers a repeated lookup from what the index decided before", async () => {
-    const f = (fixture = await indexedFixture(SCHEMA, DATA));
+    const f = (fixture = await indexedFixture(DRIVE_SCHEMA, DATA));
     const engine = new Engine({}, { follower: f.follower });
     expect(await ids(engine, f)).toEqual(["a", "b"]);
     expect(await ids(engine, f)).toEqual(["a", "b"]);
@@ -51,13 +35,13 @@ describe("the lookup cache", () => {
   });
 
   it("keeps an entry across writes the permission does not depend on, and drops it on one it does", async () => {
-    const f = (fixture = await indexedFixture(SCHEMA, DATA));
+    const f = (fixture = await indexedFixture(DRIVE_SCHEMA, DATA));
     const engine = new Engine({}, { follower: f.follower });
     await ids(engine, f);
-    await f.touch("document:a#audit@user:ann");
+    await f.touch("team:t#member@user:ann");
     expect(await ids(engine, f)).toEqual(["a", "b"]);
     expect(engine.stats().lookups.cacheHits).toBe(1);
-    await f.touch("folder:other#parent@folder:sub", "document:c#parent@folder:other");
+    await f.touch("folder:other#parent@folder:sub", "doc:c#parent@folder:other");
     expect(await ids(engine, f)).toEqual(["a", "b", "c"]);
     expect(engine.stats().lookups.cacheHits).toBe(1);
     await f.remove("group:eng#member@user:ann");
@@ -65,16 +49,16 @@ describe("the lookup cache", () => {
   });
 
   it("never answers an older revision with what a newer one decided", async () => {
-    const f = (fixture = await indexedFixture(SCHEMA, DATA));
+    const f = (fixture = await indexedFixture(DRIVE_SCHEMA, DATA));
     const before = f.revision;
     const engine = new Engine({}, { follower: f.follower });
-    await f.touch("document:new#viewer@user:ann");
+    await f.touch("doc:new#viewer@user:ann");
     expect(await ids(engine, f)).toEqual(["a", "b", "new"]);
     expect(await ids(engine, f, before)).toEqual(["a", "b"]);
   });
 
   it("is off when the engine's caches are", async () => {
-    const f = (fixture = await indexedFixture(SCHEMA, DATA));
+    const f = (fixture = await indexedFixture(DRIVE_SCHEMA, DATA));
     for (const options of [{ cacheEntries: 0 }, { lookupCacheResults: 0 }]) {
       const engine = new Engine(options, { follower: f.follower });
       await ids(engine, f);

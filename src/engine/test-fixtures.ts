@@ -25,6 +25,26 @@ export async function fixture(schemaText: string, relationships: readonly string
   return { schema, reader: store.snapshot(revision) };
 }
 
+/** DRIVE_SCHEMA: users in nested groups, folders in folders, documents in folders; `team` is unrelated to `doc#view`. */
+export const DRIVE_SCHEMA = `
+definition user {}
+definition group {
+  relation member: user | group#member
+}
+definition folder {
+  relation parent: folder
+  relation viewer: user | group#member
+  permission view = viewer + parent->view
+}
+definition doc {
+  relation parent: folder
+  relation viewer: user
+  permission view = viewer + parent->view
+}
+definition team {
+  relation member: user
+}`;
+
 /**
  * CountingReader wraps a reader and records every filter it was asked, to pin short-circuits and
  * bound the work of a request; `onQuery`, if given, runs before each query with the count so far.

@@ -120,7 +120,7 @@ export async function runScenario(seed: number, driver: ScenarioDriver, random: 
     for (let round = 0; round <= options.rounds; round++) {
       if (round > 0) {
         for (let writes = random.int(1, 4); writes > 0; writes--) {
-          revision = await writeRandomly(store, random, driver, live);
+          revision = await writeRandomly(store, random, driver.candidates(random, [...live.values()]), live);
           revisions.push(revision);
           // Checks at a revision the index may not have reached yet: no cache entry may answer them.
           if (follower.index.revision < revision) report.aheadOfIndex += 1;
@@ -165,9 +165,13 @@ export async function runScenario(seed: number, driver: ScenarioDriver, random: 
   }
 }
 
-async function writeRandomly(store: MemoryStore, random: SeededRandom, driver: ScenarioDriver, live: Map<string, Relationship>): Promise<Revision> {
+/**
+ * writeRandomly makes one write of one to three updates: deletes of `live` relationships and
+ * touches of `candidates`, drawn from `random`; it keeps `live` up to date and returns the
+ * write's revision (the head when it drew nothing).
+ */
+export async function writeRandomly(store: MemoryStore, random: SeededRandom, candidates: readonly Relationship[], live: Map<string, Relationship>): Promise<Revision> {
   const updates = new Map<string, { operation: "touch" | "delete"; relationship: Relationship }>();
-  const candidates = driver.candidates(random, [...live.values()]);
   for (let n = random.int(1, 3); n > 0; n--) {
     const liveNow = [...live.values()];
     if (liveNow.length > 0 && random.chance(0.45)) {

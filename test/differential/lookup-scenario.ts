@@ -9,6 +9,7 @@ import { MemoryStore } from "../../src/store/index.ts";
 import type { RelationshipReader } from "../../src/store/index.ts";
 import { formatRelationship, relationshipKey, WILDCARD_ID } from "../../src/tuple/index.ts";
 import type { Relationship, Revision, SubjectRef } from "../../src/tuple/index.ts";
+import { writeRandomly } from "./indexed-comparison.ts";
 import { describeRequest, judgeLookup, pagingProblems, ReferenceChecks, UNNAMED_ID } from "./lookup-judge.ts";
 import type { DrawnLookup } from "./lookup-judge.ts";
 import { formatShrunk, shrinkLookupCase } from "./lookup-shrink.ts";
@@ -253,26 +254,6 @@ export async function runLookupScenario(seed: number, options: LookupScenarioOpt
   }
 }
 
-async function writeRandomly(store: MemoryStore, random: SeededRandom, candidates: readonly Relationship[], live: Map<string, Relationship>): Promise<Revision> {
-  const updates = new Map<string, { operation: "touch" | "delete"; relationship: Relationship }>();
-  for (let n = random.int(1, 3); n > 0; n--) {
-    const liveNow = [...live.values()];
-    if (liveNow.length > 0 && random.chance(0.45)) {
-      const relationship = random.pick(liveNow);
-      updates.set(relationshipKey(relationship), { operation: "delete", relationship });
-    } else if (candidates.length > 0) {
-      const relationship = random.pick(candidates);
-      updates.set(relationshipKey(relationship), { operation: "touch", relationship });
-    }
-  }
-  if (updates.size === 0) return store.headRevision();
-  const revision = await store.write([...updates.values()]);
-  for (const [key, update] of updates) {
-    if (update.operation === "delete") live.delete(key);
-    else live.set(key, update.relationship);
-  }
-  return revision;
-}
 
 /**
  * drawRequest draws a LookupResources or LookupSubjects request: a permission or relation of a
