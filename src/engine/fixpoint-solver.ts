@@ -96,6 +96,19 @@ export class FixpointSolver<V> {
     return value;
   }
 
+  /**
+   * deepen records that the subproblem being computed needed `levels` more levels of nesting than
+   * the subproblems it solved (a walk that it made itself, e.g. one level of a hierarchy a round),
+   * with the same bound: GIVE_UP past maxHeight.
+   */
+  deepen(levels: number): void {
+    const own = this.#frames.length - 1;
+    const frame = this.#frames[own];
+    if (frame === undefined) return;
+    frame.height += levels;
+    if (own + frame.height > this.#options.maxHeight) throw GIVE_UP;
+  }
+
   /** subtracting runs `evaluate` as the subtracted side of an exclusion. */
   subtracting<T>(evaluate: () => T): T {
     this.#subtractions++;

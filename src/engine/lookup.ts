@@ -71,13 +71,9 @@ export async function lookupResources(
   const found: Candidates =
     fromIndex === FALL_BACK ? { allowed: NONE, undecided: await resourceCandidates(reader, request.resourceType), denied: [] } : fromIndex;
   // A userset has every relation it names on its own object (and what that implies on the same
-  // object), which need not be the resource of any relationship: a candidate unless the index,
-  // where it knows the object, has decided it.
-  const selfUndecided =
-    subject.type === request.resourceType &&
-    subject.relation !== undefined &&
-    (fromIndex === FALL_BACK || index?.numberOf(subject.type, subject.id) === undefined);
-  const candidates = selfUndecided ? withCandidate(found, subject.id) : found;
+  // object), which need not be the resource of any relationship, nor known to the index when it
+  // decided (or when the lookup cache remembered what it decided): a candidate in any case.
+  const candidates = subject.type === request.resourceType && subject.relation !== undefined ? withCandidate(found, subject.id) : found;
   throwIfAborted(options.signal);
   context.count(fromIndex === FALL_BACK ? "store" : "index", candidates.undecided.length);
   const checks = await context.checkAll(
@@ -128,11 +124,7 @@ export async function lookupSubjects(
     candidates = fromIndex;
   }
   // As in lookupResources: the resource itself, as the userset naming the relation.
-  const selfUndecided =
-    resource.type === request.subjectType &&
-    request.subjectRelation !== undefined &&
-    (fromIndex === FALL_BACK || index?.numberOf(resource.type, resource.id) === undefined);
-  if (selfUndecided) {
+  if (resource.type === request.subjectType && request.subjectRelation !== undefined) {
     candidates = { ...withCandidate(candidates, resource.id), probe: candidates.probe };
   }
   throwIfAborted(options.signal);

@@ -117,17 +117,22 @@ class ResourceBoundsEvaluator {
     const sides = tuplesets.flatMap((tupleset) =>
       (this.#arrowSides(type, tupleset, name)?.sides ?? []).filter((side) => side.type === type).map((side) => ({ tupleset, relation: side.relation })),
     );
+    // Each round reaches one more level of the hierarchy: one more level of a check's recursion.
+    let deepest = 0;
     const walk = (start: BitmapSet): BitmapSet => {
       let reached = start;
       let frontier = start;
-      for (let round = 0; frontier.size > 0; round++) {
-        if (round > this.#maxDepth) throw GIVE_UP;
+      for (let rounds = 0; ; rounds++) {
         const next = BitmapSet.empty();
         for (const side of sides) this.#join(frontier, type, side.relation, type, side.tupleset, next);
         frontier = next.andNot(reached);
+        if (frontier.size === 0) {
+          deepest = Math.max(deepest, rounds);
+          return reached;
+        }
+        if (rounds >= this.#maxDepth) throw GIVE_UP;
         reached = reached.or(frontier);
       }
-      return reached;
     };
     const certain = walk(base.certain);
     let possible = isExact(base) ? certain : walk(base.possible.or(certain));
@@ -142,7 +147,10 @@ class ResourceBoundsEvaluator {
           if (held.some(({ subject }) => subject.type === type && subject.id !== WILDCARD_ID && this.#inSet(possible, type, name, subject.id))) added.add(r);
         }
       }
-      if (added.size === 0) return { certain, possible };
+      if (added.size === 0) {
+        this.#solver.deepen(deepest);
+        return { certain, possible };
+      }
       possible = walk(possible.or(added));
     }
   }

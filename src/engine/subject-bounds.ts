@@ -162,10 +162,9 @@ class SubjectBoundsEvaluator {
       case "exclusion": {
         const base = this.#expressionBounds(type, id, n, expression.base);
         const subtract = this.#solver.subtracting(() => this.#expressionBounds(type, id, n, expression.subtract));
-        return {
-          certain: minus(base.certain, subtract.possible),
-          possible: base.possible === base.certain && subtract.possible === subtract.certain ? minus(base.certain, subtract.possible) : minus(base.possible, subtract.certain),
-        };
+        const certain = minus(base.certain, subtract.possible);
+        const exact = base.possible === base.certain && subtract.possible === subtract.certain;
+        return { certain, possible: exact ? certain : minus(base.possible, subtract.certain) };
       }
       case "computed":
         return this.bounds(type, id, expression.name);
