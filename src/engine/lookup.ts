@@ -1,4 +1,5 @@
 import { AuthzError, InvalidArgumentError } from "../tuple/index.ts";
+import type { Revision } from "../tuple/index.ts";
 import type { Schema } from "../schema/index.ts";
 import type { GraphIndexView } from "../graph/index.ts";
 import type { RelationshipReader } from "../store/index.ts";
@@ -60,14 +61,11 @@ export async function lookupResources(
 ): Promise<Iterable<LookupResult>> {
   validateLookupResourcesRequest(schema, request);
   validateLimit(options.limit);
-  const index = usableIndex(context, reader, schema, request.resourceType, request.permission);
+  const at = usableIndex(context, reader, schema, request.resourceType, request.permission);
   const { subject } = request;
+  const key = JSON.stringify(["resources", request.resourceType, request.permission, subject.type, subject.id, subject.relation ?? null]);
   const fromIndex =
-    index === undefined
-      ? FALL_BACK
-      : throughCache(context, index, schema, request.resourceType, request.permission, JSON.stringify(["resources", request.resourceType, request.permission, subject.type, subject.id, subject.relation ?? null]), () =>
-          resourceBounds(index, context.dependencies, request, context.maxDepth),
-        );
+    at === undefined ? FALL_BACK : throughCache(context, at, schema, key, () => resourceBounds(at.index, context.dependencies, request, context.maxDepth));
   const found: Candidates =
     fromIndex === FALL_BACK ? { allowed: NONE, undecided: await resourceCandidates(reader, request.resourceType), denied: [] } : fromIndex;
   // A userset has every relation it names on its own object (and what that implies on the same
@@ -104,14 +102,11 @@ export async function lookupSubjects(
 ): Promise<Iterable<LookupSubjectsResult>> {
   validateLookupSubjectsRequest(schema, request);
   validateLimit(options.limit);
-  const index = usableIndex(context, reader, schema, request.resource.type, request.permission);
   const { resource } = request;
+  const at = usableIndex(context, reader, schema, resource.type, request.permission);
+  const key = JSON.stringify(["subjects", resource.type, resource.id, request.permission, request.subjectType, request.subjectRelation ?? null]);
   const fromIndex =
-    index === undefined
-      ? FALL_BACK
-      : throughCache(context, index, schema, resource.type, request.permission, JSON.stringify(["subjects", resource.type, resource.id, request.permission, request.subjectType, request.subjectRelation ?? null]), () =>
-          subjectBounds(index, context.dependencies, request, context.maxDepth),
-        );
+    at === undefined ? FALL_BACK : throughCache(context, at, schema, key, () => subjectBounds(at.index, context.dependencies, request, context.maxDepth));
   let candidates: SubjectCandidates;
   let probe: string;
   if (fromIndex === FALL_BACK) {
@@ -120,7 +115,7 @@ export async function lookupSubjects(
     probe = probeId((id) => namedSet.has(id));
     candidates = { allowed: NONE, undecided: named, denied: [], probe: "undecided" };
   } else {
-    probe = probeId((id) => index?.numberOf(request.subjectType, id) !== undefined);
+    probe = probeId((id) => at?.index.numberOf(request.subjectType, id) !== undefined);
     candidates = fromIndex;
   }
   // As in lookupResources: the resource itself, as the userset naming the relation.
@@ -162,42 +157,31 @@ export async function lookupSubjects(
   return paged(ordered(), options);
 }
 
-/**
- * throughCache is `compute()`, remembered across requests in the context's cache when it has one
- * (see LookupCache; the horizon is the newest change to a relation `type#permission` depends on).
- */
-function throughCache<T extends Candidates>(
-  context: LookupContext,
-  index: GraphIndexView,
-  schema: Schema,
-  type: string,
-  permission: string,
-  key: string,
-  compute: () => T | typeof FALL_BACK,
-): T | typeof FALL_BACK {
-  if (context.cache === undefined) return compute();
-  let horizon = 0;
-  for (const relationKey of context.dependencies.of(type, permission).relations) {
-    const [relationType = "", relation = ""] = relationKey.split("#");
-    horizon = Math.max(horizon, index.lastChangedAt(relationType, relation));
-  }
-  return context.cache.through(key, index, schema.source, horizon, compute);
+/** IndexAt is a graph index that answers a lookup, and the newest change to what the lookup depends on. */
+interface IndexAt {
+  readonly index: GraphIndexView;
+  readonly horizon: Revision;
 }
 
 /**
  * usableIndex is the graph index if it answers the reader's revision for `type#permission`: it
  * follows the request's schema and is at that revision, or at a newer one where nothing the
- * permission depends on has changed since.
+ * permission depends on has changed since (its horizon, the newest such change, is not newer).
  */
-function usableIndex(context: LookupContext, reader: RelationshipReader, schema: Schema, type: string, permission: string): GraphIndexView | undefined {
+function usableIndex(context: LookupContext, reader: RelationshipReader, schema: Schema, type: string, permission: string): IndexAt | undefined {
   const { index } = context;
   if (index === undefined || !sameSchema(index.schema, schema) || index.revision < reader.revision) return undefined;
-  if (index.revision === reader.revision) return index;
-  const unchanged = context.dependencies.of(type, permission).relations.every((key) => {
-    const [relationType = "", relation = ""] = key.split("#");
-    return index.lastChangedAt(relationType, relation) <= reader.revision;
-  });
-  return unchanged ? index : undefined;
+  let horizon = 0;
+  for (const relationKey of context.dependencies.of(type, permission).relations) {
+    const [relationType = "", relation = ""] = relationKey.split("#");
+    horizon = Math.max(horizon, index.lastChangedAt(relationType, relation));
+  }
+  return index.revision === reader.revision || horizon <= reader.revision ? { index, horizon } : undefined;
+}
+
+/** throughCache is `compute()`, remembered across requests in the context's cache when it has one (see LookupCache). */
+function throughCache<T extends Candidates>(context: LookupContext, at: IndexAt, schema: Schema, key: string, compute: () => T | typeof FALL_BACK): T | typeof FALL_BACK {
+  return context.cache === undefined ? compute() : context.cache.through(key, at.index, schema.source, at.horizon, compute);
 }
 
 const NONE: IdList = idList([]);

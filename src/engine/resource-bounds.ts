@@ -4,7 +4,7 @@ import { findRelationOrPermission } from "../schema/index.ts";
 import type { AllowedSubject, PermissionExpression, Relation, Schema } from "../schema/index.ts";
 import { BitmapSet } from "../graph/index.ts";
 import type { GraphIndexView, IdSet } from "../graph/index.ts";
-import { FixpointSolver, GIVE_UP } from "./fixpoint-solver.ts";
+import { FixpointSolver, GIVE_UP, orFallBack } from "./fixpoint-solver.ts";
 import { FALL_BACK } from "./indexed-evaluator.ts";
 import type { Candidates } from "./lookup.ts";
 import { numberList } from "./lookup-order.ts";
@@ -41,14 +41,8 @@ export function resourceBounds(
   request: LookupResourcesRequest,
   maxDepth: number,
 ): Candidates | typeof FALL_BACK {
-  let bounds: Bounds;
-  try {
-    bounds = new ResourceBoundsEvaluator(index, dependencies.schema, request.subject, maxDepth).bounds(request.resourceType, request.permission);
-  } catch (error) {
-    if (error === GIVE_UP) return FALL_BACK;
-    if (error instanceof RangeError && /call stack/i.test(error.message)) return FALL_BACK;
-    throw error;
-  }
+  const bounds = orFallBack(() => new ResourceBoundsEvaluator(index, dependencies.schema, request.subject, maxDepth).bounds(request.resourceType, request.permission));
+  if (bounds === FALL_BACK) return FALL_BACK;
   const type = request.resourceType;
   const allowed = numberList(index, type, bounds.certain.toUint32Array());
   const undecided = bounds.possible === bounds.certain ? [] : Array.from(bounds.possible.andNot(bounds.certain).toUint32Array(), (n) => index.idOf(type, n));
@@ -110,8 +104,9 @@ class ResourceBoundsEvaluator {
   /**
    * #closeOver extends `base` (bounds on objects of `type`) with every object whose tupleset (one
    * of `tuplesets`) holds an object already in it, until nothing changes: a walk up the reverse
-   * index, one level a round (more than the depth bound: GIVE_UP, as a check would fail). A
-   * special relationship in a tupleset extends only the possible side.
+   * index, one level a round, each round a level of depth toward the solver's bound (see
+   * FixpointSolver.deepen: GIVE_UP where a check could fail for depth). A special relationship in
+   * a tupleset extends only the possible side.
    */
   #closeOver(type: string, name: string, tuplesets: readonly string[], base: Bounds): Bounds {
     const sides = tuplesets.flatMap((tupleset) =>

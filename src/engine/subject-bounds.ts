@@ -3,7 +3,7 @@ import { findRelationOrPermission } from "../schema/index.ts";
 import type { PermissionExpression, Relation, Schema } from "../schema/index.ts";
 import { BitmapSet } from "../graph/index.ts";
 import type { GraphIndexView, Posting } from "../graph/index.ts";
-import { FixpointSolver, GIVE_UP } from "./fixpoint-solver.ts";
+import { FixpointSolver, orFallBack } from "./fixpoint-solver.ts";
 import { FALL_BACK } from "./indexed-evaluator.ts";
 import type { Candidates } from "./lookup.ts";
 import { numberList } from "./lookup-order.ts";
@@ -46,14 +46,8 @@ export function subjectBounds(
   maxDepth: number,
 ): SubjectCandidates | typeof FALL_BACK {
   const evaluator = new SubjectBoundsEvaluator(index, dependencies.schema, request.subjectType, request.subjectRelation, maxDepth);
-  let bounds: SubjectBounds;
-  try {
-    bounds = evaluator.bounds(request.resource.type, request.resource.id, request.permission);
-  } catch (error) {
-    if (error === GIVE_UP) return FALL_BACK;
-    if (error instanceof RangeError && /call stack/i.test(error.message)) return FALL_BACK;
-    throw error;
-  }
+  const bounds = orFallBack(() => evaluator.bounds(request.resource.type, request.resource.id, request.permission));
+  if (bounds === FALL_BACK) return FALL_BACK;
   const allowed: number[] = [];
   const undecided: string[] = [];
   const denied: string[] = [];
