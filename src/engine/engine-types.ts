@@ -114,7 +114,7 @@ export interface EngineStats {
  */
 export interface LookupStats {
   readonly fromIndex: number;
-  /** cacheHits: lookups from the index whose candidates came from the lookup cache (counted in fromIndex too). */
+  /** cacheHits: lookups whose index evaluation (the candidates, or that it gave up) came from the lookup cache. */
   readonly cacheHits: number;
   readonly fromStore: number;
   readonly checkedCandidates: number;

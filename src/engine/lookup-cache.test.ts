@@ -116,6 +116,20 @@ describe("LookupCache", () => {
     expect(first(cache.through("k", current, "s", 6, () => candidates("c")))).toBe("c");
   });
 
+  it("remembers that the index gave up, under the same validity", () => {
+    const cache = new LookupCache(100);
+    const current = index(5);
+    let evaluations = 0;
+    const giveUp = (): typeof FALL_BACK => {
+      evaluations++;
+      return FALL_BACK;
+    };
+    expect(cache.through("k", current, "s", 2, giveUp)).toBe(FALL_BACK);
+    expect(cache.through("k", current, "s", 2, giveUp)).toBe(FALL_BACK);
+    expect(evaluations).toBe(1);
+    expect(first(cache.through("k", current, "s", 9, () => candidates("a")))).toBe("a");
+  });
+
   it("holds at most maxResults objects over its entries", () => {
     const cache = new LookupCache(5);
     const current = index(1);

@@ -4,11 +4,11 @@ import type { GraphIndexView } from "../graph/index.ts";
 import { FALL_BACK } from "./indexed-evaluator.ts";
 import type { Candidates } from "./lookup.ts";
 
-/** Entry: candidates computed at `computedAt` under the schema whose text is `schemaSource`. */
+/** Entry: candidates (or FALL_BACK: the index could not decide) computed at `computedAt` under the schema whose text is `schemaSource`. */
 interface Entry {
   readonly schemaSource: string;
   readonly computedAt: Revision;
-  readonly candidates: Candidates;
+  readonly candidates: Candidates | typeof FALL_BACK;
 }
 
 /**
@@ -35,7 +35,7 @@ export class LookupCache {
     if (!Number.isInteger(maxResults) || maxResults < 1) throw new RangeError(`LookupCache: maxResults must be a positive integer, got ${maxResults}`);
     this.#entries = new LRUCache<string, Entry>({
       maxSize: maxResults,
-      sizeCalculation: (entry) => 1 + entry.candidates.allowed.length + entry.candidates.undecided.length + entry.candidates.denied.length,
+      sizeCalculation: ({ candidates }) => (candidates === FALL_BACK ? 1 : 1 + candidates.allowed.length + candidates.undecided.length + candidates.denied.length),
     });
   }
 
@@ -46,7 +46,9 @@ export class LookupCache {
 
   /**
    * through returns the candidates remembered under `key` if they still hold (see LookupCache),
-   * else computes them with `compute` and remembers them (FALL_BACK is returned, not remembered).
+   * else computes them with `compute` and remembers them. FALL_BACK is remembered too: the same
+   * data gives the index the same reason to give up, and finding it again can cost a full
+   * evaluation.
    */
   through<T extends Candidates>(key: string, index: GraphIndexView, schemaSource: string, horizon: Revision, compute: () => T | typeof FALL_BACK): T | typeof FALL_BACK {
     if (index !== this.#index) {
@@ -56,11 +58,11 @@ export class LookupCache {
     const known = this.#entries.get(key);
     if (known !== undefined && known.schemaSource === schemaSource && horizon <= known.computedAt) {
       this.#hits++;
-      return known.candidates as T;
+      return known.candidates as T | typeof FALL_BACK;
     }
     const computedAt = index.revision;
     const candidates = compute();
-    if (candidates !== FALL_BACK) this.#entries.set(key, { schemaSource, computedAt, candidates });
+    this.#entries.set(key, { schemaSource, computedAt, candidates });
     return candidates;
   }
 }
