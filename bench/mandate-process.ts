@@ -1,10 +1,7 @@
 // The harness's handle on a Mandate server child process (bench/mandate-server.ts): start, stats, stop.
-import { fork } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
-import { join } from "node:path";
 import type { ServiceStats } from "../src/cli/mandate-service.ts";
+import { ChildHost } from "./child-host.ts";
 import type { ServerReply, ServerRequest } from "./mandate-server-protocol.ts";
-import { ROOT } from "./paths.ts";
 
 const READY_TIMEOUT_MS = 600_000;
 // Generous: the server applies a change set in one synchronous step, and the change set of a 10M
@@ -33,47 +30,28 @@ export interface ServerSnapshot {
  * data it includes the index built at start).
  */
 export class MandateProcess {
-  readonly #child: ChildProcess;
+  readonly #host: ChildHost<ServerRequest, ServerReply>;
   readonly #pending: Array<(snapshot: ServerSnapshot) => void> = [];
   readonly port: number;
   readonly emptyRssBytes: number;
 
-  private constructor(child: ChildProcess, port: number, emptyRssBytes: number) {
-    this.#child = child;
+  private constructor(host: ChildHost<ServerRequest, ServerReply>, port: number, emptyRssBytes: number) {
+    this.#host = host;
     this.port = port;
     this.emptyRssBytes = emptyRssBytes;
-    child.on("message", (reply: ServerReply) => {
+    host.onReply((reply) => {
       if (reply.type === "stats") this.#pending.shift()?.({ stats: reply.stats, peakRssBytes: reply.peakRssBytes });
     });
   }
 
   /** start forks the server and resolves once it listens; rejects if it exits first. */
   static async start(options: MandateProcessOptions): Promise<MandateProcess> {
-    const args = ["bench/mandate-server.ts", "--datastore", options.datastore];
+    const args = ["--datastore", options.datastore];
     if (options.databaseUrl !== undefined) args.push("--database-url", options.databaseUrl);
     if (options.cacheEntries !== undefined) args.push("--cache-entries", String(options.cacheEntries));
-    const child = fork(join(ROOT, "bin", "run-ts.js"), args, {
-      cwd: ROOT,
-      execArgv: ["--expose-gc", `--max-old-space-size=${options.heapMB}`],
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-      serialization: "advanced",
-    });
-    const ready = await new Promise<Extract<ServerReply, { type: "ready" }>>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the Mandate server did not start within ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
-      const onExit = (code: number | null): void => {
-        clearTimeout(timer);
-        reject(new Error(`the Mandate server exited with code ${code} before it was ready`));
-      };
-      child.once("exit", onExit);
-      child.on("message", function onReady(reply: ServerReply) {
-        if (reply.type !== "ready") return;
-        clearTimeout(timer);
-        child.off("exit", onExit);
-        child.off("message", onReady);
-        resolve(reply);
-      });
-    });
-    return new MandateProcess(child, ready.port, ready.rssBytes);
+    const host = ChildHost.fork<ServerRequest, ServerReply>("Mandate server", "bench/mandate-server.ts", args, ["--expose-gc", `--max-old-space-size=${options.heapMB}`]);
+    const ready = await host.next("ready", { ms: READY_TIMEOUT_MS, what: "start" });
+    return new MandateProcess(host, ready.port, ready.rssBytes);
   }
 
   /** address is where the server listens. */
@@ -92,22 +70,12 @@ export class MandateProcess {
         clearTimeout(timer);
         resolve(snapshot);
       });
-      this.#send({ type: "stats", collectGarbage, resetPeak });
+      this.#host.send({ type: "stats", collectGarbage, resetPeak });
     });
   }
 
   /** stop asks the server to stop and waits for it to exit (SIGKILL after 30 s). */
-  async stop(): Promise<void> {
-    const child = this.#child;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((done) => child.once("exit", () => done()));
-    this.#send({ type: "stop" });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-    await exited;
-    clearTimeout(timer);
-  }
-
-  #send(request: ServerRequest): void {
-    this.#child.send(request);
+  stop(): Promise<void> {
+    return this.#host.stop({ type: "stop" });
   }
 }

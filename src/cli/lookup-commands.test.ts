@@ -4,10 +4,10 @@ import { MandateServer, createMandateClient, relationshipToWire } from "../api/i
 import { Engine } from "../engine/index.ts";
 import { MemoryStore } from "../store/index.ts";
 import { parseRelationship } from "../tuple/index.ts";
-import type { CommandIo } from "./command-io.ts";
 import { formatLookupLine, parseLimitFlag, parseLookupResourcesTarget, parseLookupSubjectsTarget } from "./lookup-commands.ts";
 import { runMain } from "./main.ts";
 import { UsageError } from "./usage-error.ts";
+import { fakeCommandIo } from "./fake-command-io.ts";
 
 describe("parseLookupResourcesTarget", () => {
   it("reads a resource type, a permission and a subject or userset", () => {
@@ -82,24 +82,6 @@ describe("formatLookupLine", () => {
   });
 });
 
-function fakeIo(): CommandIo & { stdout: () => string; stderr: () => string } {
-  let out = "";
-  let err = "";
-  return {
-    out: (text) => {
-      out += text;
-    },
-    err: (text) => {
-      err += text;
-    },
-    env: {},
-    cwd: process.cwd(),
-    readStdin: async () => "",
-    waitForShutdown: () => Promise.resolve("test"),
-    stdout: () => out,
-    stderr: () => err,
-  };
-}
 
 const SCHEMA = `caveat on_network(network string, ip string) {
   ip == network
@@ -139,7 +121,7 @@ describe("mandate lookup-resources and lookup-subjects against a server", () => 
   });
 
   const run = async (...argv: string[]) => {
-    const io = fakeIo();
+    const io = fakeCommandIo();
     const code = await runMain([...argv, "--endpoint", endpoint], io);
     return { code, out: io.stdout(), err: io.stderr() };
   };

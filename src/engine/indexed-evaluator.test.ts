@@ -6,7 +6,7 @@ import { FALL_BACK, IndexedEvaluator } from "./indexed-evaluator.ts";
 import { indexedFixture } from "./indexed-fixture.ts";
 import type { IndexedFixture } from "./indexed-fixture.ts";
 import { SchemaDependencies } from "./schema-dependencies.ts";
-import { SHARED_CASES, SHARED_RELATIONSHIPS, SHARED_SCHEMA, checkRequest } from "./test-fixtures.ts";
+import { SHARED_CASES, SHARED_RELATIONSHIPS, SHARED_SCHEMA, WILDCARD_CASES, WILDCARD_RELATIONSHIPS, WILDCARD_SCHEMA, checkRequest } from "./test-fixtures.ts";
 
 const open: IndexedFixture[] = [];
 
@@ -56,30 +56,8 @@ describe("IndexedEvaluator", () => {
     },
   );
 
-  it.each([
-    ["doc:d1", "viewer", "group:g1#member", "allowed"],
-    ["doc:d1", "view", "group:g1#member", "allowed"],
-    ["doc:d1", "viewer", "group:g1#perm", "allowed"],
-    ["doc:d1", "viewer", "group:g1", "allowed"],
-    ["doc:d1", "viewer", "user:u1", "denied"],
-    ["doc:d2", "viewer", "user:u1", "allowed"],
-    ["doc:d3", "hview", "group:g9", "allowed"],
-    ["doc:d3", "hview", "group:g9#member", "denied"],
-  ])("matches wildcards as the plain walk does: %s#%s@%s is %s", async (resource, permission, subject, expected) => {
-    const fixture = await follow(
-      `definition user {}
-definition group {
-  relation member: user | group
-  permission perm = member
-}
-definition doc {
-  relation viewer: group:* | user:*
-  relation holder: group#member
-  permission view = viewer
-  permission hview = holder
-}`,
-      ["doc:d1#viewer@group:*", "doc:d2#viewer@user:*", "doc:d3#holder@group:g2#member", "group:g2#member@group:g9"],
-    );
+  it.each(WILDCARD_CASES)("matches wildcards as the plain walk does: %s#%s@%s is %s", async (resource, permission, subject, expected) => {
+    const fixture = await follow(WILDCARD_SCHEMA, WILDCARD_RELATIONSHIPS);
     expect(evaluate(evaluator(fixture), resource, permission, subject)).toBe(expected);
   });
 

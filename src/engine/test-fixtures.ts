@@ -45,6 +45,38 @@ definition team {
   relation member: user
 }`;
 
+/** WILDCARD_SCHEMA: wildcards of a type that also appears as usersets (`group:*` against `group#member`). */
+export const WILDCARD_SCHEMA = `
+definition user {}
+definition group {
+  relation member: user | group
+  permission perm = member
+}
+definition doc {
+  relation viewer: group:* | user:*
+  relation holder: group#member
+  permission view = viewer
+  permission hview = holder
+}`;
+
+/** WILDCARD_RELATIONSHIPS is the data of WILDCARD_CASES. */
+export const WILDCARD_RELATIONSHIPS: readonly string[] = ["doc:d1#viewer@group:*", "doc:d2#viewer@user:*", "doc:d3#holder@group:g2#member", "group:g2#member@group:g9"];
+
+/**
+ * WILDCARD_CASES: [resource, permission, subject, answer] on WILDCARD_SCHEMA: a wildcard stands
+ * for usersets of its type too. Every answer is SpiceDB's for the same schema and data.
+ */
+export const WILDCARD_CASES: ReadonlyArray<readonly [string, string, string, Permissionship]> = [
+  ["doc:d1", "viewer", "group:g1#member", "allowed"],
+  ["doc:d1", "view", "group:g1#member", "allowed"],
+  ["doc:d1", "viewer", "group:g1#perm", "allowed"],
+  ["doc:d1", "viewer", "group:g1", "allowed"],
+  ["doc:d1", "viewer", "user:u1", "denied"],
+  ["doc:d2", "viewer", "user:u1", "allowed"],
+  ["doc:d3", "hview", "group:g9", "allowed"],
+  ["doc:d3", "hview", "group:g9#member", "denied"],
+];
+
 /**
  * CountingReader wraps a reader and records every filter it was asked, to pin short-circuits and
  * bound the work of a request; `onQuery`, if given, runs before each query with the count so far.

@@ -134,19 +134,13 @@ export class MembershipClosure {
   // are. It updates nothing, so it may run for each node of `affected` in turn, in any order.
   #reachableAmong(start: number, affected: ReadonlySet<number>, candidates: ReadonlyMap<string, MutableIdSet>): Map<string, MutableIdSet> {
     const kept = new Map<string, MutableIdSet>();
-    const seen = new Set<number>([start]);
-    const queue = [start];
-    for (let node = queue.pop(); node !== undefined; node = queue.pop()) {
-      this.#forEachParentNode(node, (parent, parentKey, p) => {
-        if (seen.has(parent)) return;
-        seen.add(parent);
+    this.#walkUp(
+      start,
+      affected,
+      (parentKey, p) => {
         if (candidates.get(parentKey)?.has(p)) addTo(kept, parentKey, p);
-        if (affected.has(parent)) {
-          queue.push(parent);
-          return;
-        }
-        const ancestors = this.#ancestors.get(parent);
-        if (ancestors === undefined) return;
+      },
+      (ancestors) => {
         for (const [key, candidateSet] of candidates) {
           const held = ancestors.get(key);
           if (held === undefined) continue;
@@ -154,8 +148,8 @@ export class MembershipClosure {
           const [fewer, more] = held.size < candidateSet.size ? [held, candidateSet] : [candidateSet, held];
           for (const n of fewer.values()) if (more.has(n)) addTo(kept, key, n);
         }
-      });
-    }
+      },
+    );
     return kept;
   }
 
@@ -165,24 +159,18 @@ export class MembershipClosure {
     const results = new Map<number, Map<string, MutableIdSet>>();
     for (const start of affected) {
       const result = new Map<string, MutableIdSet>();
-      const seen = new Set<number>([start]);
-      const queue = [start];
-      for (let node = queue.pop(); node !== undefined; node = queue.pop()) {
-        this.#forEachParentNode(node, (parent, parentKey, p) => {
-          if (seen.has(parent)) return;
-          seen.add(parent);
-          addTo(result, parentKey, p);
-          if (affected.has(parent)) {
-            queue.push(parent);
-            return;
-          }
-          for (const [key, set] of this.#ancestors.get(parent) ?? []) {
+      this.#walkUp(
+        start,
+        affected,
+        (parentKey, p) => addTo(result, parentKey, p),
+        (ancestors) => {
+          for (const [key, set] of ancestors) {
             let into = result.get(key);
             if (into === undefined) result.set(key, (into = new MutableIdSet()));
             into.addAll(set);
           }
-        });
-      }
+        },
+      );
       this.#dropSelf(start, result);
       results.set(start, result);
     }
@@ -190,6 +178,34 @@ export class MembershipClosure {
     for (const [node, result] of results) {
       if (result.size === 0) this.#ancestors.delete(node);
       else this.#ancestors.set(node, result);
+    }
+  }
+
+  /**
+   * #walkUp visits, once each, the parents reachable upwards from `start` (`reached`), expanding
+   * those in `affected` and, for each other one, handing its stored ancestors to `stored` instead
+   * of going further (they are up to date outside `affected`).
+   */
+  #walkUp(
+    start: number,
+    affected: ReadonlySet<number>,
+    reached: (parentKey: string, p: number) => void,
+    stored: (ancestors: ReadonlyMap<string, MutableIdSet>) => void,
+  ): void {
+    const seen = new Set<number>([start]);
+    const queue = [start];
+    for (let node = queue.pop(); node !== undefined; node = queue.pop()) {
+      this.#forEachParentNode(node, (parent, parentKey, p) => {
+        if (seen.has(parent)) return;
+        seen.add(parent);
+        reached(parentKey, p);
+        if (affected.has(parent)) {
+          queue.push(parent);
+          return;
+        }
+        const ancestors = this.#ancestors.get(parent);
+        if (ancestors !== undefined) stored(ancestors);
+      });
     }
   }
 
