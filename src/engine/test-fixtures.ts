@@ -95,6 +95,10 @@ export class CountingReader implements RelationshipReader {
     return this.#inner.revision;
   }
 
+  get now() {
+    return this.#inner.now;
+  }
+
   queryRelationships(filter: RelationshipFilter) {
     this.queries.push(filter);
     this.#onQuery?.(this.queries.length);

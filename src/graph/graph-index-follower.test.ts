@@ -514,6 +514,7 @@ class LoadPausingStore extends MemoryStore {
     const reader = super.snapshot(revision);
     return {
       revision: reader.revision,
+      now: reader.now,
       queryRelationships: async (filter: RelationshipFilter, options?: QueryOptions) => {
         const held = this.#held;
         if (held !== undefined) {

@@ -13,6 +13,8 @@ export type {
   WatchOptions,
   ImportOptions,
   ImportResult,
+  BudgetCharge,
+  BudgetOutcome,
   Store,
 } from "./store.ts";
 export { AlreadyExistsError, AbortedError, StoreUnavailableError } from "./errors.ts";

@@ -154,21 +154,36 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
   return copy;
 }
 
+/** StoreTestOptions are what a test may ask of a fresh store: `now`, the clock that decides expiry (default Date.now). */
+export interface StoreTestOptions {
+  readonly now?: (() => number) | undefined;
+}
+
 /**
  * runStoreConformance declares the vitest suite every Store implementation must pass. `makeStore`
- * returns a fresh, empty store for each test; `cleanup` (default: `close`) runs after each test
+ * returns a fresh, empty store for each test (a test may open a second one, with options, which
+ * may empty the first); `cleanup` (default: `close`) runs after each test on every store opened
  * and may receive a store the test already closed.
  */
-export function runStoreConformance(name: string, makeStore: () => Promise<Store>, cleanup?: (store: Store) => Promise<void>): void {
+export function runStoreConformance(name: string, makeStore: (options?: StoreTestOptions) => Promise<Store>, cleanup?: (store: Store) => Promise<void>): void {
   describe(`${name} conforms to the Store contract`, () => {
     let store: Store;
+    const extraStores: Store[] = [];
+
+    async function openStore(options: StoreTestOptions): Promise<Store> {
+      const opened = await makeStore(options);
+      extraStores.push(opened);
+      return opened;
+    }
 
     beforeEach(async () => {
       store = await makeStore();
     });
 
     afterEach(async () => {
-      await (cleanup ?? ((s: Store) => s.close()))(store);
+      const close = cleanup ?? ((s: Store) => s.close());
+      await close(store);
+      for (const opened of extraStores.splice(0)) await close(opened);
     });
 
     describe("revisions", () => {
@@ -214,6 +229,21 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
         const head = await touchAll(store, ["document:a#viewer@user:ann"]);
         expect(store.snapshot(head).revision).toBe(head);
         expect(store.snapshot(0).revision).toBe(0);
+      });
+
+      it("hands out readers whose now is the store's clock when the snapshot was taken", async () => {
+        let clock = Date.parse("2030-01-01T00:00:00.000Z");
+        const clocked = await openStore({ now: () => clock });
+        const head = await touchAll(clocked, ["document:a#viewer@user:ann"]);
+        const reader = clocked.snapshot(head);
+        clock += 60_000;
+        expect(reader.now.toISOString()).toBe("2030-01-01T00:00:00.000Z");
+        expect(clocked.snapshot(head).now.toISOString()).toBe("2030-01-01T00:01:00.000Z");
+        let seen: Date | undefined;
+        await clocked.writeSchema("definition user {}", async (validating) => {
+          seen = validating.now;
+        });
+        expect(seen?.toISOString()).toBe("2030-01-01T00:01:00.000Z");
       });
     });
 
@@ -1076,6 +1106,41 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
         expect(await store.readSchema()).toEqual({ text: "definition user {}\n// d", revision: d });
       });
 
+      it("removes relationships that expired before the cutoff, keeping unexpired ones and those created after it until a later collection", async () => {
+        const written = await touchAll(store, [`document:a#viewer@user:ann[expiration:${PAST}]`, `document:a#viewer@user:bob[expiration:${FUTURE}]`, "document:a#viewer@user:cat"]);
+        await pause(30);
+        const olderThan = new Date();
+        await pause(30);
+        const later = await touchAll(store, [`document:b#viewer@user:ann[expiration:${PAST}]`]);
+
+        expect(await store.garbageCollect(olderThan)).toEqual({ removed: 1 });
+        expect(await store.oldestReadableRevision()).toBe(written);
+        expect(await readSnapshot(store, written)).toEqual([`document:a#viewer@user:bob[expiration:${FUTURE}]`, "document:a#viewer@user:cat"]);
+        // A watch from the oldest readable revision still replays the expired one's creation.
+        expect(describeChangeSets(await takeChangeSets(store, written, 1))).toEqual([`${later}: touch document:b#viewer@user:ann[expiration:${PAST}]`]);
+
+        await pause(20);
+        expect(await store.garbageCollect(new Date())).toEqual({ removed: 1 });
+        // Gone physically: creating it again needs no expired version to end, and deleting the
+        // collected one is a no-op that a watch does not report.
+        const recreated = await store.write([update("create", "document:a#viewer@user:ann")]);
+        const deleted = await store.write([update("delete", "document:b#viewer@user:ann")]);
+        expect(describeChangeSets(await takeUntilRevision(store, later, recreated))).toEqual([`${recreated}: touch document:a#viewer@user:ann`]);
+        expect(await store.headRevision()).toBe(deleted);
+        expect(await readHead(store)).toEqual(["document:a#viewer@user:ann", `document:a#viewer@user:bob[expiration:${FUTURE}]`, "document:a#viewer@user:cat"]);
+      });
+
+      it("removes a relationship that expired since the last collection, though nothing was written in between", async () => {
+        const expiresAt = new Date(Date.now() + 3_600_000);
+        const head = await store.write([{ operation: "touch", relationship: { ...rel("document:a#viewer@user:ann"), expiresAt } }]);
+        await pause(20);
+        expect(await store.garbageCollect(new Date())).toEqual({ removed: 0 });
+        expect(await store.oldestReadableRevision()).toBe(head);
+        expect(await store.garbageCollect(new Date(expiresAt.getTime() + 1))).toEqual({ removed: 1 });
+        expect(await store.oldestReadableRevision()).toBe(head);
+        expect(await store.headRevision()).toBe(head);
+      });
+
       it("fails a running watch that fell behind the collected history with FailedPreconditionError", async () => {
         const first = await touchAll(store, ["document:a#viewer@user:ann"]);
         const controller = new AbortController();
@@ -1089,6 +1154,70 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
         expect(await store.oldestReadableRevision()).toBe(head);
         await expectRejects(changeSets.next(), FailedPreconditionError, "afterRevision", /older than the kept history/);
         controller.abort();
+      });
+    });
+
+    describe("budgets", () => {
+      const charge = (grantId: string, limit: number) => ({ grantId, limit });
+
+      it("counts uses up to the limit, then answers exhausted and counts nothing more", async () => {
+        const outcomes = [];
+        for (let i = 0; i < 4; i++) outcomes.push(await store.chargeBudgets([charge("g1", 3)]));
+        expect(outcomes).toEqual([{ used: [1] }, { used: [2] }, { used: [3] }, { exhausted: "g1" }]);
+        expect(await store.budgetUsage(["g1"])).toEqual(new Map([["g1", 3]]));
+      });
+
+      it("counts nothing when one of several charges is exhausted, naming it", async () => {
+        await store.chargeBudgets([charge("spent", 1)]);
+        expect(await store.chargeBudgets([charge("a", 5), charge("spent", 1), charge("b", 5)])).toEqual({ exhausted: "spent" });
+        expect(await store.budgetUsage(["a", "spent", "b"])).toEqual(new Map([["a", 0], ["spent", 1], ["b", 0]]));
+        expect(await store.chargeBudgets([charge("a", 5), charge("b", 5)])).toEqual({ used: [1, 1] });
+      });
+
+      it("returns each counter's new value in the order of the charges", async () => {
+        await store.chargeBudgets([charge("z", 10)]);
+        await store.chargeBudgets([charge("z", 10)]);
+        expect(await store.chargeBudgets([charge("z", 10), charge("a", 10)])).toEqual({ used: [3, 1] });
+      });
+
+      it("counts nothing for an empty list", async () => {
+        expect(await store.chargeBudgets([])).toEqual({ used: [] });
+      });
+
+      it("reports 0 for grants never charged, and a grant's uses whatever limit it was charged with", async () => {
+        await store.chargeBudgets([charge("g", 2)]);
+        await store.chargeBudgets([charge("g", 5)]);
+        expect(await store.budgetUsage(["never", "g"])).toEqual(new Map([["never", 0], ["g", 2]]));
+        expect(await store.budgetUsage([])).toEqual(new Map());
+      });
+
+      it("lets exactly the limit of many concurrent charges of one grant succeed", async () => {
+        const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => store.chargeBudgets([charge("shared", 7), charge(`own${i}`, 1)])));
+        const succeeded = outcomes.filter((outcome) => "used" in outcome);
+        expect(succeeded).toHaveLength(7);
+        expect(succeeded.map((outcome) => ("used" in outcome ? (outcome.used[0] as number) : 0)).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+        expect(outcomes.filter((outcome) => "exhausted" in outcome)).toEqual(Array.from({ length: 13 }, () => ({ exhausted: "shared" })));
+        expect((await store.budgetUsage(["shared"])).get("shared")).toBe(7);
+      });
+
+      it("makes no revision and yields nothing in a watch", async () => {
+        const head = await touchAll(store, ["document:a#viewer@user:ann"]);
+        await store.chargeBudgets([charge("g", 2)]);
+        await store.chargeBudgets([charge("g", 2)]);
+        await store.chargeBudgets([charge("g", 2)]);
+        expect(await store.headRevision()).toBe(head);
+        const next = await touchAll(store, ["document:b#viewer@user:ann"]);
+        expect(describeChangeSets(await takeChangeSets(store, head, 1, { checkpoints: true }))).toEqual([`${next}: touch document:b#viewer@user:ann`]);
+      });
+
+      it.each([
+        ["an empty grant id", [{ grantId: "", limit: 1 }], "charges[0].grantId"],
+        ["the same grant twice", [{ grantId: "g", limit: 1 }, { grantId: "g", limit: 2 }], "charges[1].grantId"],
+        ["a limit of 0", [{ grantId: "g", limit: 0 }], "charges[0].limit"],
+        ["a fractional limit", [{ grantId: "g", limit: 1.5 }], "charges[0].limit"],
+      ])("refuses %s with InvalidArgumentError naming it, counting nothing", async (_, charges, field) => {
+        await expectRejects(store.chargeBudgets(charges), InvalidArgumentError, field, new RegExp(field.replace(/[.[\]]/g, "\\$&")));
+        expect(await store.budgetUsage(["g"])).toEqual(new Map([["g", 0]]));
       });
     });
 
@@ -1110,6 +1239,8 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
           ["datastoreId", () => store.datastoreId()],
           ["importRelationships", () => store.importRelationships((async function* () {})())],
           ["garbageCollect", () => store.garbageCollect(new Date())],
+          ["chargeBudgets", () => store.chargeBudgets([{ grantId: "g", limit: 1 }])],
+          ["budgetUsage", () => store.budgetUsage(["g"])],
           ["oldestReadableRevision", () => store.oldestReadableRevision()],
         ];
         for (const [call, run] of calls) {

@@ -44,6 +44,8 @@ export interface QueryOptions {
  */
 export interface RelationshipReader {
   readonly revision: Revision;
+  /** now is the instant at which this reader decides expiry (the store's clock when the snapshot was taken). */
+  readonly now: Date;
   /** queryRelationships returns the matching live relationships, in the order of QueryOptions. */
   queryRelationships(filter: RelationshipFilter, options?: QueryOptions): Promise<Relationship[]>;
 }
@@ -136,6 +138,19 @@ export interface ImportOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
+/** BudgetCharge is one use to count against a delegation edge's budget: `grantId` keys the counter, `limit` is the most uses it allows. */
+export interface BudgetCharge {
+  readonly grantId: string;
+  readonly limit: number;
+}
+
+/**
+ * BudgetOutcome is what chargeBudgets did: counted one use on every charge (`used`: each counter's
+ * new value, in the order of the charges), or nothing because `exhausted` (a grant id) had already
+ * reached its limit.
+ */
+export type BudgetOutcome = { readonly used: readonly number[] } | { readonly exhausted: string };
+
 /** ImportResult is the revision an import committed at, and how many relationships it created. */
 export interface ImportResult {
   readonly revision: Revision;
@@ -213,11 +228,25 @@ export interface Store {
    * garbageCollect forgets history older than `olderThan`. Let C be the newest revision committed
    * before `olderThan` (the state as of `olderThan`): C and later stay readable, revisions before C
    * become unreadable (snapshot and watch throw FailedPreconditionError), and relationship versions
-   * deleted at C or earlier, which no readable revision can see, are physically removed. Schema
-   * writes after C stay in the history a watch from C replays. Returns how many relationship
-   * versions were removed.
+   * deleted at C or earlier, which no readable revision can see, are physically removed. So are
+   * relationships created at C or earlier that expired at `olderThan` or earlier (invisible to
+   * every reader but one whose clock is older than `olderThan`), as SpiceDB's GC removes expired
+   * relationships: an expired relationship is cleaned up later, one GC window after its expiry.
+   * Schema writes after C stay in the history a watch from C replays. Returns how many
+   * relationship versions were removed.
    */
   garbageCollect(olderThan: Date): Promise<{ removed: number }>;
+
+  /**
+   * chargeBudgets counts one use on each charge, atomically: when any counter has already reached
+   * its limit nothing is counted (BudgetOutcome). Counters start at 0, are kept outside revisions
+   * (a use is not a relationship change: no new revision, nothing in Watch) and survive restarts.
+   * An empty list counts nothing and returns `{ used: [] }`.
+   */
+  chargeBudgets(charges: readonly BudgetCharge[]): Promise<BudgetOutcome>;
+
+  /** budgetUsage returns the uses counted so far for each of `grantIds` (0 for one never charged). */
+  budgetUsage(grantIds: readonly string[]): Promise<ReadonlyMap<string, number>>;
 
   /** oldestReadableRevision is the oldest revision that snapshot and watch still accept (0 until history is collected). */
   oldestReadableRevision(): Promise<Revision>;

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, relationshipKey } from "../tuple/index.ts";
-import type { QueryOptions, RelationshipFilter, RelationshipUpdate, WatchOptions } from "./store.ts";
+import type { BudgetCharge, QueryOptions, RelationshipFilter, RelationshipUpdate, WatchOptions } from "./store.ts";
 
 // Shared by every Store implementation so that they reject the same inputs with the same fields.
 
@@ -67,5 +67,32 @@ export function validateUpdates(updates: readonly RelationshipUpdate[]): void {
       });
     }
     firstIndex.set(key, i);
+  });
+}
+
+// The largest budget a grant may set (delegation-grant.ts: budget <= 2^31 - 1).
+const MAX_BUDGET = 2 ** 31 - 1;
+
+/**
+ * validateBudgetCharges throws InvalidArgumentError naming `charges[i].grantId` (empty, or the
+ * same grant twice: a delegation path charges each edge once, so a repeat is a caller's bug)
+ * or `charges[i].limit` (not an integer in 1..2^31-1).
+ */
+export function validateBudgetCharges(charges: readonly BudgetCharge[]): void {
+  const firstIndex = new Map<string, number>();
+  charges.forEach(({ grantId, limit }, i) => {
+    if (typeof grantId !== "string" || grantId === "") {
+      throw new InvalidArgumentError(`charges[${i}].grantId: must be a non-empty string`, { field: `charges[${i}].grantId` });
+    }
+    const first = firstIndex.get(grantId);
+    if (first !== undefined) {
+      throw new InvalidArgumentError(`charges[${i}].grantId: "${grantId}" is already charged by charges[${first}]; charge each grant once`, {
+        field: `charges[${i}].grantId`,
+      });
+    }
+    firstIndex.set(grantId, i);
+    if (!(Number.isSafeInteger(limit) && limit >= 1 && limit <= MAX_BUDGET)) {
+      throw new InvalidArgumentError(`charges[${i}].limit: must be an integer from 1 to ${MAX_BUDGET}, got ${String(limit)}`, { field: `charges[${i}].limit` });
+    }
   });
 }

@@ -27,15 +27,34 @@ describe.skipIf(database === undefined)("PostgresStore on a Postgres server", ()
     await Promise.all(opened.map((store) => store.close()));
   });
 
-  runStoreConformance("PostgresStore on Postgres", () => PostgresStore.connect(db.url, { schema: db.newSchema(), poolSize: 4 }));
+  runStoreConformance("PostgresStore on Postgres", (options = {}) => PostgresStore.connect(db.url, { schema: db.newSchema(), poolSize: 4, now: options.now }));
 
   it("migrates once when two processes start at the same time, and keeps the datastore id", async () => {
     const schema = db.newSchema();
     const results = await Promise.all([migrate({ url: db.url, schema }), migrate({ url: db.url, schema })]);
-    expect(results.flat().sort()).toEqual(["0001_initial", "0002_schema_history"]);
+    expect(results.flat().sort()).toEqual(["0001_initial", "0002_schema_history", "0003_budgets"]);
     const [first, second] = await Promise.all([openStore({ schema }), openStore({ schema, migrate: false })]);
     expect(await first.datastoreId()).toBe(await second.datastoreId());
     expect(await migrate({ url: db.url, schema })).toEqual([]);
+  });
+
+  it("lets exactly the limit of concurrent charges of one grant through two pools succeed, and keeps the count for a new pool", async () => {
+    const schema = db.newSchema();
+    const [a, b] = [await openStore({ schema }), await openStore({ schema, migrate: false })];
+    const head = await a.headRevision();
+    // Each charge also takes a grant of its own, before or after the shared one, so that
+    // overlapping sets of rows are locked in both orders of the input.
+    const charges = (i: number) => {
+      const own = { grantId: `own${i}`, limit: 1 };
+      const shared = { grantId: "shared", limit: 13 };
+      return i % 3 === 0 ? [own, shared] : [shared, own];
+    };
+    const outcomes = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? a : b).chargeBudgets(charges(i))));
+    expect(outcomes.filter((outcome) => "used" in outcome)).toHaveLength(13);
+    expect(outcomes.filter((outcome) => "exhausted" in outcome)).toHaveLength(27);
+    const c = await openStore({ schema, migrate: false });
+    expect((await c.budgetUsage(["shared"])).get("shared")).toBe(13);
+    expect(await c.headRevision()).toBe(head);
   });
 
   it("gives concurrent writers through two pools unique, dense revisions, each write visible exactly once", async () => {

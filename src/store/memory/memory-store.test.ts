@@ -3,7 +3,7 @@ import { FailedPreconditionError, parseRelationship } from "../../tuple/index.ts
 import { runStoreConformance } from "../store.conformance.ts";
 import { MemoryStore } from "./memory-store.ts";
 
-runStoreConformance("MemoryStore", async () => new MemoryStore());
+runStoreConformance("MemoryStore", async (options) => new MemoryStore(options));
 
 describe("MemoryStore beyond the contract", () => {
   it("refuses a snapshot newer than the head at once, not at the first read", async () => {

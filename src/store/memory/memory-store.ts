@@ -3,6 +3,8 @@ import { assertNever, relationshipKey } from "../../tuple/index.ts";
 import type { Relationship, Revision } from "../../tuple/index.ts";
 import { AbortedError, StoreUnavailableError } from "../errors.ts";
 import type {
+  BudgetCharge,
+  BudgetOutcome,
   Change,
   ChangeSet,
   ImportOptions,
@@ -18,7 +20,15 @@ import type {
   WriteOptions,
 } from "../store.ts";
 import { createConflict, deleteLimitExceeded, importConflict, preconditionFailed, revisionNewerThanHead, revisionOlderThanHistory } from "../failures.ts";
-import { validateLimit, validateQueryOptions, validateRelationshipFilter, validateRevision, validateUpdates, validateWatchOptions } from "../validate-filter.ts";
+import {
+  validateBudgetCharges,
+  validateLimit,
+  validateQueryOptions,
+  validateRelationshipFilter,
+  validateRevision,
+  validateUpdates,
+  validateWatchOptions,
+} from "../validate-filter.ts";
 import { AsyncMutex } from "./async-mutex.ts";
 import { RelationshipHistory } from "./relationship-history.ts";
 
@@ -33,6 +43,9 @@ import { RelationshipHistory } from "./relationship-history.ts";
  * writes with no effect (deleting what is absent) and deleteByFilter matching nothing advance the
  * head but yield nothing, unless the watch asks for checkpoints (WatchOptions); then it reports
  * every schema write with the text written at it.
+ *
+ * Budget counters (chargeBudgets) live in a map beside the history: they survive nothing more
+ * than the instance, as everything else here.
  *
  * Returned relationships are shared, frozen objects; `close` is idempotent and makes every later
  * call (including reads through earlier snapshots, and running watches) fail with
@@ -52,6 +65,8 @@ export class MemoryStore implements Store {
   #head: Revision = 0;
   #oldest: Revision = 0;
   #schema: StoredSchema | undefined;
+  // Uses counted per grant id (chargeBudgets); outside the history, so no revision moves.
+  readonly #budgets = new Map<string, number>();
   #closed = false;
   // The clock that decides expiry; tests pass their own to expire relationships deterministically.
   readonly #now: () => number;
@@ -72,7 +87,7 @@ export class MemoryStore implements Store {
     if (revision > this.#head) throw revisionNewerThanHead(revision, this.#head, "revision");
     if (revision < this.#oldest) throw revisionOlderThanHistory(revision, this.#oldest, "revision");
     const nowMs = this.#now();
-    return new MemoryReader(revision, (filter, options) => this.#read(filter, options, revision, nowMs));
+    return new MemoryReader(revision, new Date(nowMs), (filter, options) => this.#read(filter, options, revision, nowMs));
   }
 
   write(updates: readonly RelationshipUpdate[], preconditions: readonly Precondition[] = [], options: WriteOptions = {}): Promise<Revision> {
@@ -210,12 +225,33 @@ export class MemoryStore implements Store {
     return this.#writeLock.run(() => {
       this.#assertOpen();
       const cutoff = lastBefore(this.#committedAt, olderThan.getTime());
-      if (cutoff === undefined || cutoff <= this.#oldest) return { removed: 0 };
-      const removed = this.#history.collect(cutoff);
+      // At the oldest revision itself there is no history left to forget, but relationships may
+      // have expired since the last collection.
+      if (cutoff === undefined || cutoff < this.#oldest) return { removed: 0 };
+      const removed = this.#history.collect(cutoff, olderThan.getTime());
       this.#changeLog.splice(0, firstAfter(this.#changeLog, cutoff));
       this.#oldest = cutoff;
       return { removed };
     });
+  }
+
+  async chargeBudgets(charges: readonly BudgetCharge[]): Promise<BudgetOutcome> {
+    this.#assertOpen();
+    validateBudgetCharges(charges);
+    // Synchronous from the check to the last increment: no other caller runs in between.
+    const exhausted = charges.find(({ grantId, limit }) => (this.#budgets.get(grantId) ?? 0) >= limit);
+    if (exhausted !== undefined) return { exhausted: exhausted.grantId };
+    const used = charges.map(({ grantId }) => {
+      const next = (this.#budgets.get(grantId) ?? 0) + 1;
+      this.#budgets.set(grantId, next);
+      return next;
+    });
+    return { used };
+  }
+
+  async budgetUsage(grantIds: readonly string[]): Promise<ReadonlyMap<string, number>> {
+    this.#assertOpen();
+    return new Map(grantIds.map((grantId) => [grantId, this.#budgets.get(grantId) ?? 0]));
   }
 
   async oldestReadableRevision(): Promise<Revision> {
@@ -312,12 +348,13 @@ export class MemoryStore implements Store {
   }
 }
 
-/** MemoryReader is a MemoryStore snapshot: a fixed revision and the store's read function. */
+/** MemoryReader is a MemoryStore snapshot: a fixed revision, the clock reading that decides expiry, and the store's read function. */
 class MemoryReader implements RelationshipReader {
   readonly #read: (filter: RelationshipFilter, options: QueryOptions) => Relationship[];
 
   constructor(
     readonly revision: Revision,
+    readonly now: Date,
     read: (filter: RelationshipFilter, options: QueryOptions) => Relationship[],
   ) {
     this.#read = read;

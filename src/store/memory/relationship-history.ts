@@ -152,13 +152,19 @@ export class RelationshipHistory {
 
   /**
    * collect removes every version deleted at `cutoff` or earlier (invisible at `cutoff` and every
-   * later revision) and the keys left without versions; returns how many versions it removed.
+   * later revision), every version never deleted that was created at `cutoff` or earlier and
+   * expired at `expiredByMs` or earlier (invisible to every reader whose clock is past that), and
+   * the keys left without versions; returns how many versions it removed. An expired version
+   * created after `cutoff` stays (a watch from `cutoff` replays its creation), as does one whose
+   * deletion came after `cutoff` (a watch replays the deletion), until a later collection.
    */
-  collect(cutoff: Revision): number {
+  collect(cutoff: Revision, expiredByMs: number): number {
     let removed = 0;
+    const isCollectable = (version: StoredVersion): boolean =>
+      version.deletedAt === undefined ? version.createdAt <= cutoff && version.expiresAtMs <= expiredByMs : version.deletedAt <= cutoff;
     for (const [key, history] of this.#byKey) {
       const before = history.versions.length;
-      keepOnly(history.versions, (version) => version.deletedAt === undefined || version.deletedAt > cutoff);
+      keepOnly(history.versions, (version) => !isCollectable(version));
       removed += before - history.versions.length;
       if (history.versions.length === 0) this.#byKey.delete(key);
     }

@@ -27,6 +27,9 @@ export interface Migration {
  *   each one with the text written at it; garbage collection keeps the rows after the oldest
  *   readable revision. A database migrated from 0001 starts it with its stored schema only (the
  *   writes before that are not recorded anywhere).
+ * - `budgets` (0003): the uses counted per delegation grant id (Store.chargeBudgets), kept
+ *   outside revisions: a use is no relationship change. Also an index on the expiry of live
+ *   versions, for garbage collection of expired relationships.
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -88,6 +91,18 @@ CREATE TABLE schema_history (
   text text NOT NULL
 );
 INSERT INTO schema_history (revision, text) SELECT revision, text FROM schema_text;
+`,
+  },
+  {
+    version: 3,
+    name: "0003_budgets",
+    sql: `
+CREATE TABLE budgets (
+  grant_id text COLLATE "C" PRIMARY KEY,
+  used bigint NOT NULL CHECK (used >= 0)
+);
+-- Garbage collection removes live versions that expired before its cutoff.
+CREATE INDEX relationships_expiring ON relationships (expires_at) WHERE deleted_revision IS NULL AND expires_at IS NOT NULL;
 `,
   },
 ];

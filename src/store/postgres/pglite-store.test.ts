@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { formatRelationship, parseRelationship } from "../../tuple/index.ts";
 import type { Relationship } from "../../tuple/index.ts";
 import { runStoreConformance } from "../store.conformance.ts";
+import type { StoreTestOptions } from "../store.conformance.ts";
 import { migrate } from "./migrate.ts";
 import { MIGRATIONS, applyMigrations } from "./migrations.ts";
 import { pgliteSqlClientOf } from "./pglite-sql-client.ts";
@@ -25,9 +26,9 @@ async function tempFolder(): Promise<string> {
 // database open. Opening and reopening for real is tested below.
 const shared: PGlite[] = [];
 
-function storeOverShared(dataDir: () => Promise<string | undefined>): () => Promise<PostgresStore> {
+function storeOverShared(dataDir: () => Promise<string | undefined>): (options?: StoreTestOptions) => Promise<PostgresStore> {
   let db: Promise<PGlite> | undefined;
-  return async () => {
+  return async (options = {}) => {
     db ??= (async () => {
       const opened = new PGlite(await dataDir());
       shared.push(opened);
@@ -35,8 +36,8 @@ function storeOverShared(dataDir: () => Promise<string | undefined>): () => Prom
       return opened;
     })();
     const open = await db;
-    await open.exec("TRUNCATE relationships, revisions, schema_text, schema_history; INSERT INTO revisions (revision, committed_at) VALUES (0, clock_timestamp());");
-    return PostgresStore.open({ ...pgliteSqlClientOf(open), close: async () => {} }, { migrate: false });
+    await open.exec("TRUNCATE relationships, revisions, schema_text, schema_history, budgets; INSERT INTO revisions (revision, committed_at) VALUES (0, clock_timestamp());");
+    return PostgresStore.open({ ...pgliteSqlClientOf(open), close: async () => {} }, { migrate: false, now: options.now });
   };
 }
 
@@ -73,6 +74,20 @@ describe("PostgresStore on PGlite in a data folder", () => {
     expect(await reopened.datastoreId()).toBe(id);
     expect(await reopened.readSchema()).toEqual({ text: "definition user {}", revision: schemaRevision });
     expect((await reopened.snapshot(revision).queryRelationships({})).map(formatRelationship)).toEqual(['document:a#viewer@user:ann[on_weekdays:{"tz":"UTC"}]']);
+    await reopened.close();
+  });
+
+  it("keeps budget counters across closing and reopening the folder, without a new revision", async () => {
+    const folder = await tempFolder();
+    const first = await PostgresStore.embedded(folder);
+    expect(await first.chargeBudgets([{ grantId: "g", limit: 2 }])).toEqual({ used: [1] });
+    await first.close();
+
+    const reopened = await PostgresStore.embedded(folder);
+    expect(await reopened.budgetUsage(["g"])).toEqual(new Map([["g", 1]]));
+    expect(await reopened.chargeBudgets([{ grantId: "g", limit: 2 }])).toEqual({ used: [2] });
+    expect(await reopened.chargeBudgets([{ grantId: "g", limit: 2 }])).toEqual({ exhausted: "g" });
+    expect(await reopened.headRevision()).toBe(0);
     await reopened.close();
   });
 

@@ -10,6 +10,8 @@ import {
   revisionOlderThanHistory,
 } from "../failures.ts";
 import type {
+  BudgetCharge,
+  BudgetOutcome,
   ChangeSet,
   ImportOptions,
   ImportResult,
@@ -23,7 +25,7 @@ import type {
   WatchOptions,
   WriteOptions,
 } from "../store.ts";
-import { validateLimit, validateQueryOptions, validateRelationshipFilter, validateRevision, validateUpdates } from "../validate-filter.ts";
+import { validateBudgetCharges, validateLimit, validateQueryOptions, validateRelationshipFilter, validateRevision, validateUpdates } from "../validate-filter.ts";
 import { ChangeStream } from "./change-stream.ts";
 import { applyMigrations } from "./migrations.ts";
 import { pgSqlClient } from "./pg-sql-client.ts";
@@ -90,6 +92,11 @@ const IMPORT_CHUNK = 10_000;
  * one statement that also checks that the revision still exists in `revisions`; when it does not
  * (newer than the head, or garbage-collected), the read throws FailedPreconditionError, at the
  * first query rather than in `snapshot`, as the contract allows.
+ *
+ * Budgets (chargeBudgets) are counters in their own table, charged in a transaction of their own
+ * that locks the grants' rows: callers on any instance charging the same grant wait for each
+ * other, so a limit holds exactly; they never take the write lock, make no revision and send no
+ * notification.
  *
  * Watch (ChangeStream) replays change sets from the relationships table (and, with checkpoints,
  * schema writes from `schema_history`), then follows new
@@ -179,7 +186,7 @@ export class PostgresStore implements Store {
     validateRevision(revision, "revision");
     if (revision < this.#knownOldest) throw this.#tooOld(revision, this.#knownOldest, "revision");
     const now = new Date(this.#now());
-    return new PostgresReader(revision, (filter, options) => this.#read(this.#sql, revision, now, filter, options));
+    return new PostgresReader(revision, now, (filter, options) => this.#read(this.#sql, revision, now, filter, options));
   }
 
   async write(updates: readonly RelationshipUpdate[], preconditions: readonly Precondition[] = [], options: WriteOptions = {}): Promise<Revision> {
@@ -251,7 +258,7 @@ export class PostgresStore implements Store {
       // PGlite, with its single connection, would otherwise wait for this very transaction.
       const head = revision - 1;
       const now = new Date(this.#now());
-      await validate(new PostgresReader(head, (filter, options) => this.#read(tx, head, now, filter, options)));
+      await validate(new PostgresReader(head, now, (filter, options) => this.#read(tx, head, now, filter, options)));
       this.#assertOpen();
       await tx.query(
         `INSERT INTO schema_text (singleton, text, revision) VALUES (true, $1, $2)
@@ -338,10 +345,19 @@ export class PostgresStore implements Store {
           await tx.query<{ revision: number }>("SELECT revision FROM revisions WHERE committed_at < $1 ORDER BY committed_at DESC, revision DESC LIMIT 1", [olderThan])
         ).rows[0];
         const { oldest } = await this.#bounds(tx);
-        if (cutoffRow === undefined || Number(cutoffRow.revision) <= oldest) return { removed: 0, cutoff: oldest };
+        // At the oldest revision itself there is no history left to forget, but relationships may
+        // have expired since the last collection.
+        if (cutoffRow === undefined || Number(cutoffRow.revision) < oldest) return { removed: 0, cutoff: oldest };
         const cutoff = Number(cutoffRow.revision);
         // No reader at `cutoff` or later can see a version deleted at `cutoff` or earlier.
-        const { rowCount } = await tx.query("DELETE FROM relationships WHERE deleted_revision <= $1", [cutoff]);
+        const deleted = await tx.query("DELETE FROM relationships WHERE deleted_revision <= $1", [cutoff]);
+        // Nor one that expired by `olderThan` (but for a reader whose clock is older still); a
+        // version created after `cutoff` stays, since a watch from `cutoff` replays its creation.
+        const expired = await tx.query("DELETE FROM relationships WHERE deleted_revision IS NULL AND expires_at <= $1 AND created_revision <= $2", [
+          olderThan,
+          cutoff,
+        ]);
+        const rowCount = deleted.rowCount + expired.rowCount;
         await tx.query("DELETE FROM revisions WHERE revision < $1", [cutoff]);
         // A watch from `cutoff` (the oldest it accepts) replays the schema writes after it; the
         // statement that reads them also checks its start revision is kept, so it sees these
@@ -352,6 +368,42 @@ export class PostgresStore implements Store {
     );
     this.#knownOldest = Math.max(this.#knownOldest, cutoff);
     return { removed };
+  }
+
+  async chargeBudgets(charges: readonly BudgetCharge[]): Promise<BudgetOutcome> {
+    this.#assertOpen();
+    validateBudgetCharges(charges);
+    if (charges.length === 0) return { used: [] };
+    const grantIds = charges.map(({ grantId }) => grantId);
+    return this.#guard(() =>
+      this.#sql.transaction(async (tx): Promise<BudgetOutcome> => {
+        // Rows are created, then locked, in grant id order: callers charging overlapping grants
+        // (on this instance or another) queue behind each other instead of deadlocking, and each
+        // reads the counters as the one before it left them.
+        await tx.query(
+          `INSERT INTO budgets (grant_id, used) SELECT id, 0 FROM unnest($1::text[]) AS u(id) ORDER BY id COLLATE "C" ON CONFLICT (grant_id) DO NOTHING`,
+          [grantIds],
+        );
+        const { rows } = await tx.query<{ grant_id: string; used: number }>(
+          "SELECT grant_id, used FROM budgets WHERE grant_id = ANY($1::text[]) ORDER BY grant_id FOR UPDATE",
+          [grantIds],
+        );
+        const used = new Map(rows.map((row) => [row.grant_id, Number(row.used)]));
+        const exhausted = charges.find(({ grantId, limit }) => (used.get(grantId) ?? 0) >= limit);
+        if (exhausted !== undefined) return { exhausted: exhausted.grantId };
+        await tx.query("UPDATE budgets SET used = used + 1 WHERE grant_id = ANY($1::text[])", [grantIds]);
+        return { used: charges.map(({ grantId }) => (used.get(grantId) ?? 0) + 1) };
+      }),
+    );
+  }
+
+  async budgetUsage(grantIds: readonly string[]): Promise<ReadonlyMap<string, number>> {
+    this.#assertOpen();
+    const { rows } = await this.#guard(() =>
+      this.#sql.query<{ grant_id: string; used: number }>("SELECT grant_id, used FROM budgets WHERE grant_id = ANY($1::text[])", [grantIds]),
+    );
+    const used = new Map(rows.map((row) => [row.grant_id, Number(row.used)]));
+    return new Map(grantIds.map((grantId) => [grantId, used.get(grantId) ?? 0]));
   }
 
   async oldestReadableRevision(): Promise<Revision> {
@@ -510,12 +562,13 @@ export class PostgresStore implements Store {
   }
 }
 
-/** PostgresReader is a PostgresStore snapshot: a fixed revision and the store's read function. */
+/** PostgresReader is a PostgresStore snapshot: a fixed revision, the clock reading that decides expiry, and the store's read function. */
 class PostgresReader implements RelationshipReader {
   readonly #read: (filter: RelationshipFilter, options: QueryOptions) => Promise<Relationship[]>;
 
   constructor(
     readonly revision: Revision,
+    readonly now: Date,
     read: (filter: RelationshipFilter, options: QueryOptions) => Promise<Relationship[]>,
   ) {
     this.#read = read;
