@@ -3,6 +3,7 @@ import {
   InvalidArgumentError,
   WILDCARD_ID,
   assertNever,
+  validateCaveatName,
   validateObjectId,
   validateRelationName,
   validateTypeName,
@@ -65,8 +66,8 @@ export function consistencyFromWire(wire: WireConsistency | null | undefined, fi
   }
 }
 
-/** objectRefFromWire decodes a resource reference; the wildcard is never a resource. */
-function objectRefFromWire(wire: WireObjectReference | null | undefined, field: string): ObjectRef {
+/** objectRefFromWire decodes an object reference (a resource, an actor, a principal); the wildcard is never one. */
+export function objectRefFromWire(wire: WireObjectReference | null | undefined, field: string): ObjectRef {
   const object = required(wire, field);
   const type = nonEmpty(object.objectType, `${field}.object_type`);
   const id = nonEmpty(object.objectId, `${field}.object_id`);
@@ -103,7 +104,9 @@ export function relationshipFromWire(wire: WireRelationship | null | undefined, 
   const caveat = relationship.optionalCaveat;
   if (caveat) {
     const name = nonEmpty(caveat.caveatName, `${field}.optional_caveat.caveat_name`);
-    validateRelationName(name, `${field}.optional_caveat.caveat_name`);
+    // Caveat names may carry a prefix (`org/cv`, and the reserved `mandate/delegation` of
+    // delegation edges, which an export must be able to import back).
+    validateCaveatName(name, `${field}.optional_caveat.caveat_name`);
     result = { ...result, caveat: { name, context: fromWireStruct(caveat.context, `${field}.optional_caveat.context`) } };
   }
   if (relationship.optionalExpiresAt) {
@@ -193,15 +196,51 @@ export function checkRequestFromWire(wire: WireCheckBulkPermissionsRequestItem, 
   // A wildcard subject is refused by the engine, which validates every check (as SpiceDB does).
   const subject = subjectRefFromWire(wire.subject, `${prefix}subject`);
   const context = wire.context ? fromWireStruct(wire.context, `${prefix}context`) : undefined;
-  return { resource, permission, subject, context };
+  const onBehalfOf = onBehalfOfFromWire(wire.onBehalfOf, subject, prefix);
+  return { resource, permission, subject, context, ...(onBehalfOf ? { onBehalfOf } : {}) };
 }
 
-/** expandRequestFromWire decodes the resource and permission of an ExpandPermissionTree request. */
-export function expandRequestFromWire(wire: WireExpandPermissionTreeRequest): { resource: ObjectRef; permission: string } {
+/**
+ * onBehalfOfFromWire decodes an optional `on_behalf_of` principal (absent: undefined). The subject
+ * then is an actor, an object: a userset or a wildcard cannot act for anyone.
+ */
+function onBehalfOfFromWire(wire: WireObjectReference | null | undefined, subject: SubjectRef, prefix: string): ObjectRef | undefined {
+  if (!wire) return undefined;
+  const principal = objectRefFromWire(wire, `${prefix}on_behalf_of`);
+  if (subject.relation !== undefined || subject.id === WILDCARD_ID) {
+    const field = subject.relation !== undefined ? `${prefix}subject.optional_relation` : `${prefix}subject.object.object_id`;
+    throw new InvalidArgumentError(`${field}: with on_behalf_of the subject is the actor, an object (not a userset or a wildcard)`, { field });
+  }
+  return principal;
+}
+
+/**
+ * DelegationExplainRequest is the delegation part of an ExpandPermissionTree request: explain how
+ * `actor` would act for `onBehalfOf` on the expanded resource and permission.
+ */
+export interface DelegationExplainRequest {
+  readonly actor: ObjectRef;
+  readonly onBehalfOf: ObjectRef;
+  readonly context?: Readonly<Record<string, unknown>> | undefined;
+}
+
+/**
+ * expandRequestFromWire decodes an ExpandPermissionTree request: the resource and permission, and
+ * `delegation` when it asks for a delegation explanation (actor and on_behalf_of, both or neither).
+ */
+export function expandRequestFromWire(wire: WireExpandPermissionTreeRequest): {
+  resource: ObjectRef;
+  permission: string;
+  delegation?: DelegationExplainRequest | undefined;
+} {
   const resource = objectRefFromWire(wire.resource, "resource");
   const permission = nonEmpty(wire.permission, "permission");
   validateRelationName(permission, "permission");
-  return { resource, permission };
+  if (!wire.actor && !wire.onBehalfOf) return { resource, permission };
+  const actor = objectRefFromWire(wire.actor, "actor");
+  const onBehalfOf = objectRefFromWire(wire.onBehalfOf, "on_behalf_of");
+  const context = wire.context ? fromWireStruct(wire.context, "context") : undefined;
+  return { resource, permission, delegation: { actor, onBehalfOf, context } };
 }
 
 /**
@@ -221,7 +260,8 @@ export function lookupResourcesRequestFromWire(wire: WireLookupResourcesRequest)
     );
   }
   const context = wire.context ? fromWireStruct(wire.context, "context") : undefined;
-  return { resourceType, permission, subject, context };
+  const onBehalfOf = onBehalfOfFromWire(wire.onBehalfOf, subject, "");
+  return { resourceType, permission, subject, context, ...(onBehalfOf ? { onBehalfOf } : {}) };
 }
 
 /**

@@ -11,7 +11,7 @@ export { toWireStruct, fromWireStruct, toWireTimestamp, fromWireTimestamp } from
 export type { JsonValue } from "./struct-codec.ts";
 export { relationshipFromWire, filterFromWire } from "./from-proto.ts";
 export { relationshipToWire, objectRefToWire, subjectRefToWire } from "./to-proto.ts";
-export { PERMISSIONS_SERVICE, SCHEMA_SERVICE, WATCH_SERVICE } from "./mandate-proto.ts";
+export { PERMISSIONS_SERVICE, SCHEMA_SERVICE, WATCH_SERVICE, DELEGATION_SERVICE } from "./mandate-proto.ts";
 export type {
   WireStruct,
   WireValue,
@@ -69,4 +69,15 @@ export type {
   WireResolvedSubject,
   WireLookupSubjectsResponse,
   WireLookupSubjectsResult,
+  WireDelegationBudget,
+  WireDelegationHop,
+  WireDelegationExplanation,
+  WireDelegationVia,
+  WireDelegationGrant,
+  WireGrantDelegationRequest,
+  WireGrantDelegationResponse,
+  WireListDelegationsRequest,
+  WireListDelegationsResponse,
+  WireRevokeDelegationsRequest,
+  WireRevokeDelegationsResponse,
 } from "./wire-types.ts";

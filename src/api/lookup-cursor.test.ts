@@ -33,6 +33,7 @@ describe("lookup cursors", () => {
     ["another subject", { ...annViews, subject: { type: "user", id: "bob" } }],
     ["a userset subject", { ...annViews, subject: { type: "user", id: "ann", relation: "member" } }],
     ["a context", { ...annViews, context: { ip: "10.0.0.1" } }],
+    ["a principal it acts for", { ...annViews, onBehalfOf: { type: "user", id: "bob" } }],
   ])("give a LookupResources query with %s another fingerprint", (_case, other) => {
     expect(lookupResourcesFingerprint(other)).not.toBe(lookupResourcesFingerprint(annViews));
   });

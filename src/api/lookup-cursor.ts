@@ -30,8 +30,11 @@ export interface LookupCursor {
  * (the context compared as JSON, whatever its key order) give equal fingerprints.
  */
 export function lookupResourcesFingerprint(request: LookupResourcesRequest): string {
-  const { resourceType, permission, subject, context } = request;
-  return digest(["LookupResources", resourceType, permission, subject.type, subject.id, subject.relation ?? null, canonical(context ?? {})]);
+  const { resourceType, permission, subject, context, onBehalfOf } = request;
+  const parts = ["LookupResources", resourceType, permission, subject.type, subject.id, subject.relation ?? null, canonical(context ?? {})];
+  // Appended only when set, so that cursors of plain lookups keep their fingerprint.
+  if (onBehalfOf !== undefined) parts.push(onBehalfOf.type, onBehalfOf.id);
+  return digest(parts);
 }
 
 /** lookupSubjectsFingerprint is lookupResourcesFingerprint for a LookupSubjects query. */

@@ -1,6 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import { service as healthService } from "grpc-health-check";
-import { PERMISSIONS_SERVICE, SCHEMA_SERVICE, WATCH_SERVICE, loadMandatePackage } from "./mandate-proto.ts";
+import { DELEGATION_SERVICE, PERMISSIONS_SERVICE, SCHEMA_SERVICE, WATCH_SERVICE, loadMandatePackage } from "./mandate-proto.ts";
 import type {
   WireCheckBulkPermissionsRequest,
   WireCheckBulkPermissionsResponse,
@@ -12,12 +12,18 @@ import type {
   WireExpandPermissionTreeResponse,
   WireExportBulkRelationshipsRequest,
   WireExportBulkRelationshipsResponse,
+  WireGrantDelegationRequest,
+  WireGrantDelegationResponse,
   WireImportBulkRelationshipsRequest,
   WireImportBulkRelationshipsResponse,
   WireLookupResourcesRequest,
   WireLookupResourcesResponse,
   WireLookupSubjectsRequest,
   WireLookupSubjectsResponse,
+  WireListDelegationsRequest,
+  WireListDelegationsResponse,
+  WireRevokeDelegationsRequest,
+  WireRevokeDelegationsResponse,
   WireWatchRequest,
   WireWatchResponse,
   WireReadRelationshipsRequest,
@@ -73,6 +79,12 @@ export interface MandateClient {
   /** watch streams relationship changes, one message per revision, until the loop is left (which cancels the call). */
   watch(request: WireWatchRequest, options?: CallOptions): AsyncIterable<WireWatchResponse>;
   writeSchema(request: WireWriteSchemaRequest, options?: CallOptions): Promise<WireWriteSchemaResponse>;
+  /** grantDelegation writes one delegation edge (DelegationService.GrantDelegation). */
+  grantDelegation(request: WireGrantDelegationRequest, options?: CallOptions): Promise<WireGrantDelegationResponse>;
+  /** listDelegations lists the live edges of an actor or for a principal (DelegationService.ListDelegations). */
+  listDelegations(request: WireListDelegationsRequest, options?: CallOptions): Promise<WireListDelegationsResponse>;
+  /** revokeDelegations deletes edges and the sub-delegations hanging off them (DelegationService.RevokeDelegations). */
+  revokeDelegations(request: WireRevokeDelegationsRequest, options?: CallOptions): Promise<WireRevokeDelegationsResponse>;
   readSchema(options?: CallOptions): Promise<WireReadSchemaResponse>;
   /**
    * health asks the standard grpc.health.v1 service for the status of `service` ("" for the
@@ -109,6 +121,8 @@ export function createMandateClient(address: string, credentials = grpc.credenti
   const schema = new Schema(address, credentials, { channelOverride: permissions.getChannel() }) as unknown as Record<string, UnaryMethod> & grpc.Client;
   const Watch = grpc.makeGenericClientConstructor(definition[WATCH_SERVICE] as grpc.ServiceDefinition, "WatchService");
   const watch = new Watch(address, credentials, { channelOverride: permissions.getChannel() }) as unknown as Record<string, StreamMethod> & grpc.Client;
+  const Delegation = grpc.makeGenericClientConstructor(definition[DELEGATION_SERVICE] as grpc.ServiceDefinition, "DelegationService");
+  const delegation = new Delegation(address, credentials, { channelOverride: permissions.getChannel() }) as unknown as Record<string, UnaryMethod> & grpc.Client;
   const Health = grpc.makeGenericClientConstructor(healthService as grpc.ServiceDefinition, "Health");
   const health = new Health(address, credentials, { channelOverride: permissions.getChannel() }) as unknown as Record<string, UnaryMethod> & grpc.Client;
 
@@ -134,12 +148,16 @@ export function createMandateClient(address: string, credentials = grpc.credenti
     watch: (request, options) => serverStream<WireWatchResponse>(watch, "Watch", request, options),
     writeSchema: (request, options) => unary(schema, "WriteSchema", request, options),
     readSchema: (options) => unary(schema, "ReadSchema", {}, options),
+    grantDelegation: (request, options) => unary(delegation, "GrantDelegation", request, options),
+    listDelegations: (request, options) => unary(delegation, "ListDelegations", request, options),
+    revokeDelegations: (request, options) => unary(delegation, "RevokeDelegations", request, options),
     health: async (service = "", options) => {
       const response = await unary<{ status: unknown }>(health, "check", { service }, options);
       return String(response.status);
     },
     close: () => {
       health.close();
+      delegation.close();
       watch.close();
       schema.close();
       permissions.close();

@@ -7,6 +7,7 @@ import { AbortedError } from "../store/index.ts";
 import type {
   CheckRequest,
   CheckResult,
+  DelegationExplanation,
   Engine,
   ExpandTree,
   LookupOptions,
@@ -17,6 +18,7 @@ import type {
 } from "../engine/index.ts";
 import type { GraphIndexFollower } from "../graph/index.ts";
 import type { ConsistencyRequirement } from "./consistency.ts";
+import type { DelegationExplainRequest } from "./from-proto.ts";
 import { resolveRevision, verifyToken } from "./consistency.ts";
 import type { DecodedZedToken } from "./consistency-token.ts";
 import { datastoreTagOf, encodeZedToken } from "./consistency-token.ts";
@@ -165,21 +167,71 @@ export class MandateCommands {
 
   /**
    * expand returns one level of `permission` on `resource`, at the revision `consistency` asks
-   * for; `signal` stops the engine.
+   * for; `signal` stops the engine. With `delegation`, also how its actor would act for its
+   * principal on `resource` (Engine.explainDelegation: no budget is charged).
    */
   async expand(
     consistency: ConsistencyRequirement,
     resource: ObjectRef,
     permission: string,
     signal?: AbortSignal,
-  ): Promise<{ revision: Revision; tree: ExpandTree }> {
+    delegation?: DelegationExplainRequest,
+  ): Promise<{ revision: Revision; tree: ExpandTree; delegation?: DelegationExplanation | undefined }> {
     const revision = await this.#resolve(consistency);
     const schema = await this.#schemaForRead(revision);
+    const reader = this.#store.snapshot(revision);
+    let tree: ExpandTree;
     try {
-      const tree = await this.#engine.expand(this.#store.snapshot(revision), schema, resource, permission, { signal });
-      return { revision, tree };
+      tree = await this.#engine.expand(reader, schema, resource, permission, { signal });
     } catch (error) {
       throw withWireCheckField(error, "");
+    }
+    if (delegation === undefined) return { revision, tree };
+    try {
+      const explanation = await this.#engine.explainDelegation(reader, schema, {
+        resource,
+        permission,
+        subject: delegation.actor,
+        onBehalfOf: delegation.onBehalfOf,
+        context: delegation.context,
+      });
+      return { revision, tree, delegation: explanation };
+    } catch (error) {
+      throw withWireField(error, WIRE_EXPLAIN_FIELDS, "");
+    }
+  }
+
+  /**
+   * readSnapshot resolves the revision `consistency` asks for and returns a reader at it with the
+   * schema reads at it use (for reads outside the engine's check family, e.g. ListDelegations).
+   */
+  async readSnapshot(consistency: ConsistencyRequirement): Promise<{ revision: Revision; reader: RelationshipReader; schema: Schema }> {
+    const revision = await this.#resolve(consistency);
+    const schema = await this.#schemaForRead(revision);
+    return { revision, reader: this.#store.snapshot(revision), schema };
+  }
+
+  /**
+   * writePlanned runs `plan` against the current schema and a reader at the head revision, then
+   * applies the updates it returns atomically under its preconditions, as `write` does: the write
+   * is refused if the schema changed since (it is planned again once, against the new schema), and
+   * its revision is marked visible, so that a read at least as fresh as the returned revision's
+   * token sees it. The updates are not validated here: `plan` builds them from validated input.
+   */
+  async writePlanned<T>(
+    plan: (schema: Schema, head: RelationshipReader) => Promise<{ updates: readonly RelationshipUpdate[]; preconditions: readonly Precondition[]; result: T }>,
+  ): Promise<{ revision: Revision; result: T }> {
+    for (let attempt = 0; ; attempt++) {
+      const { schema, revision: schemaRevision } = await this.#currentSchema();
+      const head = this.#store.snapshot(await this.#store.headRevision());
+      const { updates, preconditions, result } = await plan(schema, head);
+      // Nothing to change (e.g. a revocation that matched no edge): the head already reflects it.
+      if (updates.length === 0) return { revision: await this.#visible(head.revision), result };
+      try {
+        return { revision: await this.#visible(await this.#store.write(updates, preconditions, { schemaRevision })), result };
+      } catch (error) {
+        if (!(error instanceof AbortedError) || attempt > 0) throw error;
+      }
     }
   }
 
@@ -228,6 +280,7 @@ export class MandateCommands {
     for (let attempt = 0; ; attempt++) {
       const { schema, revision: schemaRevision } = await this.#currentSchema();
       updates.forEach((update, i) => {
+        if (update.operation !== "delete") refuseDelegationEdge(schema, update.relationship, `updates[${i}].relationship.relation`);
         // A delete names a relationship by resource, relation and subject only, so its caveat and
         // expiration are not checked (SpiceDB does the same); a permission or a subject type the
         // relation does not allow can never be stored, and is refused as for a write.
@@ -441,11 +494,26 @@ export class MandateCommands {
   }
 }
 
+// Delegation edges are written by GrantDelegation, which checks the edge against its delegation,
+// picks its id and timestamps, and guards a sub-delegation's parent; a hand-written edge would skip
+// all of that. Deleting one (revoking by hand) is harmless, and bulk import restores exported
+// edges as they were (validateRelationship still checks them against the schema).
+function refuseDelegationEdge(schema: Schema, relationship: Relationship, field: string): void {
+  const delegation = schema.definitions.get(relationship.resource.type)?.delegations.get(relationship.relation);
+  if (delegation === undefined) return;
+  throw new InvalidArgumentError(
+    `${field}: \`${relationship.resource.type}#${relationship.relation}\` is a delegation; create or replace its edges with DelegationService.GrantDelegation (WriteRelationships may only delete them)`,
+    { field },
+  );
+}
+
 // SpiceDB answers a name the schema lacks with FAILED_PRECONDITION: the request is well formed
 // but does not fit the stored schema, which may change. Used for relationship filters, which only
-// the API checks against the schema (check and expand requests are checked by the engine).
+// the API checks against the schema (check and expand requests are checked by the engine). A
+// delegation's edges are relationships too: a filter may name it, to read, export or delete them.
 function requireRelationOrPermission(schema: Schema, type: string, name: string, typeField: string, nameField: string): void {
-  lookupDefinition(schema, type, typeField);
+  const definition = lookupDefinition(schema, type, typeField);
+  if (definition.delegations.has(name)) return;
   lookupRelationOrPermission(schema, type, name, nameField);
 }
 
@@ -467,6 +535,22 @@ const WIRE_CHECK_FIELDS: ReadonlyMap<string, string> = new Map([
   ["subject.type", "subject.object.object_type"],
   ["subject.id", "subject.object.object_id"],
   ["subject.relation", "subject.optional_relation"],
+  ["onBehalfOf", "on_behalf_of"],
+  ["onBehalfOf.type", "on_behalf_of.object_type"],
+  ["onBehalfOf.id", "on_behalf_of.object_id"],
+]);
+
+// An expand's delegation explanation is a check whose subject is the request's `actor`.
+const WIRE_EXPLAIN_FIELDS: ReadonlyMap<string, string> = new Map([
+  ["resource.type", "resource.object_type"],
+  ["resource.id", "resource.object_id"],
+  ["permission", "permission"],
+  ["subject", "actor"],
+  ["subject.type", "actor.object_type"],
+  ["subject.id", "actor.object_id"],
+  ["onBehalfOf", "on_behalf_of"],
+  ["onBehalfOf.type", "on_behalf_of.object_type"],
+  ["onBehalfOf.id", "on_behalf_of.object_id"],
 ]);
 
 // The engine names the fields of its lookup requests too.
@@ -477,6 +561,9 @@ const WIRE_LOOKUP_RESOURCES_FIELDS: ReadonlyMap<string, string> = new Map([
   ["subject.id", "subject.object.object_id"],
   ["subject.relation", "subject.optional_relation"],
   ["limit", "optional_limit"],
+  ["onBehalfOf", "on_behalf_of"],
+  ["onBehalfOf.type", "on_behalf_of.object_type"],
+  ["onBehalfOf.id", "on_behalf_of.object_id"],
 ]);
 const WIRE_LOOKUP_SUBJECTS_FIELDS: ReadonlyMap<string, string> = new Map([
   ["resource.type", "resource.object_type"],

@@ -3,12 +3,18 @@ import * as protoLoader from "@grpc/proto-loader";
 
 // proto/ sits at the repository root, two levels above src/api/.
 const PROTO_ROOT = fileURLToPath(new URL("../../proto", import.meta.url));
-const PROTO_FILES = ["mandate/v1/permissions_service.proto", "mandate/v1/schema_service.proto", "mandate/v1/watch_service.proto"];
+const PROTO_FILES = [
+  "mandate/v1/permissions_service.proto",
+  "mandate/v1/schema_service.proto",
+  "mandate/v1/watch_service.proto",
+  "mandate/v1/delegation_service.proto",
+];
 
-/** PERMISSIONS_SERVICE, SCHEMA_SERVICE and WATCH_SERVICE are the fully-qualified gRPC service names. */
+/** PERMISSIONS_SERVICE, SCHEMA_SERVICE, WATCH_SERVICE and DELEGATION_SERVICE are the fully-qualified gRPC service names. */
 export const PERMISSIONS_SERVICE = "mandate.v1.PermissionsService";
 export const SCHEMA_SERVICE = "mandate.v1.SchemaService";
 export const WATCH_SERVICE = "mandate.v1.WatchService";
+export const DELEGATION_SERVICE = "mandate.v1.DelegationService";
 
 /**
  * PROTO_LOADER_OPTIONS fix how messages look in JavaScript; wire-types.ts is written against them:

@@ -8,8 +8,10 @@ import type { GraphIndexFollower } from "../graph/index.ts";
 import { callLogInterceptor } from "./call-handler.ts";
 import type { ApiLimits } from "./limits.ts";
 import { DEFAULT_API_LIMITS } from "./limits.ts";
+import { DelegationCommands } from "./delegation-commands.ts";
+import { delegationServiceHandlers } from "./delegation-service.ts";
 import { MandateCommands } from "./mandate-commands.ts";
-import { PERMISSIONS_SERVICE, SCHEMA_SERVICE, WATCH_SERVICE, loadMandatePackage } from "./mandate-proto.ts";
+import { DELEGATION_SERVICE, PERMISSIONS_SERVICE, SCHEMA_SERVICE, WATCH_SERVICE, loadMandatePackage } from "./mandate-proto.ts";
 import { permissionsServiceHandlers } from "./permissions-service.ts";
 import { schemaServiceHandlers } from "./schema-service.ts";
 import { watchServiceHandlers } from "./watch-service.ts";
@@ -25,7 +27,7 @@ export interface MandateServerOptions {
 }
 
 /**
- * MandateServer serves mandate.v1's PermissionsService, SchemaService and WatchService, the gRPC
+ * MandateServer serves mandate.v1's PermissionsService, SchemaService, WatchService and DelegationService, the gRPC
  * health service (SERVING for "" and each service while listening) and server reflection. It owns neither the
  * store nor the engine: shutdown() stops serving and leaves closing the store to the caller.
  */
@@ -49,6 +51,8 @@ export class MandateServer {
     this.#server.addService(serviceDefinition(definition, PERMISSIONS_SERVICE), permissionsServiceHandlers(commands, limits, this.#logger));
     this.#server.addService(serviceDefinition(definition, SCHEMA_SERVICE), schemaServiceHandlers(commands, this.#logger));
     this.#server.addService(serviceDefinition(definition, WATCH_SERVICE), watchServiceHandlers(commands, this.#logger, this.#stopping.signal));
+    const delegations = new DelegationCommands({ store: options.store, commands });
+    this.#server.addService(serviceDefinition(definition, DELEGATION_SERVICE), delegationServiceHandlers(delegations, commands, this.#logger));
     this.#health = new HealthImplementation(Object.fromEntries(SERVICES.map((service) => [service, "NOT_SERVING"])));
     this.#health.addToServer(this.#server);
     new ReflectionService(definition).addToServer(this.#server);
@@ -87,7 +91,7 @@ export class MandateServer {
 }
 
 // The health service reports these: "" (the server as a whole) and each mandate.v1 service.
-const SERVICES = ["", PERMISSIONS_SERVICE, SCHEMA_SERVICE, WATCH_SERVICE];
+const SERVICES = ["", PERMISSIONS_SERVICE, SCHEMA_SERVICE, WATCH_SERVICE, DELEGATION_SERVICE];
 
 function serviceDefinition(definition: ReturnType<typeof loadMandatePackage>, name: string): grpc.ServiceDefinition {
   return definition[name] as grpc.ServiceDefinition;

@@ -29,7 +29,7 @@ import {
   refuseConflictingConsistency,
   refuseForeignCursor,
 } from "./lookup-cursor.ts";
-import { checkResultToWire, expandTreeToWire, lookupResourceToWire, relationshipToWire, resolvedSubjectsToWire, traceToWire } from "./to-proto.ts";
+import { checkResultToWire, delegationExplanationToWire, expandTreeToWire, lookupResourceToWire, relationshipToWire, resolvedSubjectsToWire, traceToWire } from "./to-proto.ts";
 import type {
   WireCheckBulkPermissionsPair,
   WireCheckBulkPermissionsRequest,
@@ -112,9 +112,13 @@ export function permissionsServiceHandlers(commands: MandateCommands, limits: Ap
       logger,
       async (request: WireExpandPermissionTreeRequest, _log, signal): Promise<WireExpandPermissionTreeResponse> => {
         const consistency = consistencyFromWire(request.consistency);
-        const { resource, permission } = expandRequestFromWire(request);
-        const { revision, tree } = await commands.expand(consistency, resource, permission, signal);
-        return { expandedAt: { token: await commands.tokenFor(revision) }, treeRoot: expandTreeToWire(tree) };
+        const { resource, permission, delegation: explain } = expandRequestFromWire(request);
+        const { revision, tree, delegation } = await commands.expand(consistency, resource, permission, signal, explain);
+        return {
+          expandedAt: { token: await commands.tokenFor(revision) },
+          treeRoot: expandTreeToWire(tree),
+          delegation: delegation ? delegationExplanationToWire(delegation) : null,
+        };
       },
     ),
 

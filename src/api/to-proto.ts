@@ -1,10 +1,24 @@
 import type { ObjectRef, Relationship, SubjectRef } from "../tuple/index.ts";
 import { assertNever } from "../tuple/index.ts";
-import type { CheckResult, CheckTrace, ExpandTree, LookupResult, LookupSubjectsResult, Permissionship } from "../engine/index.ts";
+import type { DelegationGrant } from "../schema/index.ts";
+import { formatScopeEntry } from "../schema/index.ts";
+import type {
+  CheckResult,
+  CheckTrace,
+  DelegationExplanation,
+  DelegationHop,
+  ExpandTree,
+  LookupResult,
+  LookupSubjectsResult,
+  Permissionship,
+} from "../engine/index.ts";
 import { toWireStruct, toWireTimestamp } from "./struct-codec.ts";
 import type {
   WireCheckBulkPermissionsResponseItem,
   WireCheckDebugTrace,
+  WireDelegationExplanation,
+  WireDelegationGrant,
+  WireDelegationHop,
   WireLookupPermissionship,
   WireLookupResourcesResult,
   WireLookupSubjectsResult,
@@ -52,11 +66,64 @@ function permissionshipToWire(permissionship: Permissionship): WirePermissionshi
   }
 }
 
-/** checkResultToWire renders the permissionship and, for CONDITIONAL, the missing context. */
+/**
+ * checkResultToWire renders the permissionship, for CONDITIONAL the missing context, and the
+ * delegation explanation of a check with on_behalf_of.
+ */
 export function checkResultToWire(result: CheckResult): WireCheckBulkPermissionsResponseItem {
   return {
     permissionship: permissionshipToWire(result.permissionship),
     partialCaveatInfo: result.permissionship === "conditional" ? { missingRequiredContext: [...(result.missingParameters ?? [])] } : null,
+    delegation: result.delegation ? delegationExplanationToWire(result.delegation) : null,
+  };
+}
+
+/** delegationExplanationToWire renders how a check with on_behalf_of was decided, hop by hop. */
+export function delegationExplanationToWire(explanation: DelegationExplanation): WireDelegationExplanation {
+  return {
+    path: explanation.path.map(delegationHopToWire),
+    principalResult: permissionshipToWire(explanation.principal),
+    reason: explanation.reason ?? "",
+  };
+}
+
+function delegationHopToWire(hop: DelegationHop): WireDelegationHop {
+  return {
+    actor: objectRefToWire(hop.actor),
+    principal: objectRefToWire(hop.principal),
+    grantedBy: objectRefToWire(hop.grantedBy),
+    delegation: hop.delegation,
+    grantId: hop.grantId,
+    scope: [...hop.scope],
+    notBefore: toWireTimestamp(hop.notBefore),
+    expiresAt: toWireTimestamp(hop.expiresAt),
+    inScope: hop.inScope,
+    caveatResult: permissionshipToWire(hop.caveat),
+    caveatPartialCaveatInfo: hop.caveat === "conditional" ? { missingRequiredContext: [...(hop.missingParameters ?? [])] } : null,
+    ceilingResult: hop.ceiling === undefined ? "PERMISSIONSHIP_UNSPECIFIED" : permissionshipToWire(hop.ceiling),
+    budget: hop.budget ? { limit: hop.budget.limit, used: hop.budget.used } : null,
+  };
+}
+
+/**
+ * delegationGrantToWire renders a stored delegation edge; `used` is its budget's uses so far
+ * (ListDelegations), 0 when unknown or without a budget.
+ */
+export function delegationGrantToWire(grant: DelegationGrant, used?: number): WireDelegationGrant {
+  return {
+    grantId: grant.id,
+    actor: objectRefToWire(grant.actor),
+    delegation: grant.delegation,
+    principal: objectRefToWire(grant.principal),
+    scope: grant.scope.map(formatScopeEntry),
+    notBefore: toWireTimestamp(grant.notBefore),
+    expiresAt: toWireTimestamp(grant.expiresAt),
+    grantedAt: toWireTimestamp(grant.grantedAt),
+    chain: grant.chain,
+    via: grant.via ? { actor: objectRefToWire(grant.via.actor), delegation: grant.via.delegation, grantId: grant.via.grantId } : null,
+    caveat: grant.caveat ? { caveatName: grant.caveat.name, context: toWireStruct(grant.caveat.context) } : null,
+    budget: grant.budget ?? 0,
+    budgetUsed: used ?? 0,
   };
 }
 

@@ -156,6 +156,7 @@ export interface WireCheckPermissionRequest {
   subject?: WireSubjectReference | null;
   context?: WireStruct | null;
   withTracing?: boolean | null;
+  onBehalfOf?: WireObjectReference | null;
 }
 
 /** WireCheckPermissionResponse is mandate.v1.CheckPermissionResponse as decoded by proto-loader. */
@@ -164,6 +165,8 @@ export interface WireCheckPermissionResponse {
   permissionship?: WirePermissionship | null;
   partialCaveatInfo?: WirePartialCaveatInfo | null;
   debugTrace?: WireCheckDebugTrace | null;
+  /** Set exactly when the request had onBehalfOf. */
+  delegation?: WireDelegationExplanation | null;
 }
 
 /** WireCheckBulkPermissionsRequestItem is mandate.v1.CheckBulkPermissionsRequestItem as decoded by proto-loader. */
@@ -172,6 +175,7 @@ export interface WireCheckBulkPermissionsRequestItem {
   permission?: string | null;
   subject?: WireSubjectReference | null;
   context?: WireStruct | null;
+  onBehalfOf?: WireObjectReference | null;
 }
 
 /** WireCheckBulkPermissionsRequest is mandate.v1.CheckBulkPermissionsRequest as decoded by proto-loader. */
@@ -184,6 +188,8 @@ export interface WireCheckBulkPermissionsRequest {
 export interface WireCheckBulkPermissionsResponseItem {
   permissionship?: WirePermissionship | null;
   partialCaveatInfo?: WirePartialCaveatInfo | null;
+  /** Set exactly when the item had onBehalfOf. */
+  delegation?: WireDelegationExplanation | null;
 }
 
 /** WireCheckBulkPermissionsPair: exactly one of `item` and `error` is set; `response` names it. */
@@ -217,12 +223,17 @@ export interface WireExpandPermissionTreeRequest {
   consistency?: WireConsistency | null;
   resource?: WireObjectReference | null;
   permission?: string | null;
+  /** actor and onBehalfOf, set together, ask for the delegation explanation too. */
+  actor?: WireObjectReference | null;
+  onBehalfOf?: WireObjectReference | null;
+  context?: WireStruct | null;
 }
 
 /** WireExpandPermissionTreeResponse is mandate.v1.ExpandPermissionTreeResponse as decoded by proto-loader. */
 export interface WireExpandPermissionTreeResponse {
   expandedAt?: WireZedToken | null;
   treeRoot?: WirePermissionRelationshipTree | null;
+  delegation?: WireDelegationExplanation | null;
 }
 
 /** WireWriteRelationshipsRequest is mandate.v1.WriteRelationshipsRequest as decoded by proto-loader. */
@@ -339,6 +350,7 @@ export interface WireLookupResourcesRequest {
   /** 0 or unset: no cap; at most the server's maxLookupPageSize. */
   optionalLimit?: number | null;
   optionalCursor?: WireCursor | null;
+  onBehalfOf?: WireObjectReference | null;
 }
 
 /** WireLookupResourcesResponse is mandate.v1.LookupResourcesResponse: the next results of the stream. */
@@ -394,4 +406,110 @@ export interface WireLookupSubjectsResult {
   subject?: WireResolvedSubject | null;
   /** Set on the wildcard result only. */
   excludedSubjects?: WireResolvedSubject[] | null;
+}
+
+/** WireDelegationBudget is mandate.v1.DelegationBudget: a budgeted edge's limit and uses so far. */
+export interface WireDelegationBudget {
+  limit?: number | null;
+  used?: number | null;
+}
+
+/** WireDelegationHop is one edge of a delegation path, mandate.v1.DelegationHop. */
+export interface WireDelegationHop {
+  actor?: WireObjectReference | null;
+  principal?: WireObjectReference | null;
+  grantedBy?: WireObjectReference | null;
+  delegation?: string | null;
+  grantId?: string | null;
+  scope?: string[] | null;
+  notBefore?: WireTimestamp | null;
+  expiresAt?: WireTimestamp | null;
+  inScope?: boolean | null;
+  caveatResult?: WirePermissionship | null;
+  /** Set exactly when caveatResult is CONDITIONAL. */
+  caveatPartialCaveatInfo?: WirePartialCaveatInfo | null;
+  /** UNSPECIFIED (or unset) when the actor's delegation sets no ceiling. */
+  ceilingResult?: WirePermissionship | null;
+  budget?: WireDelegationBudget | null;
+}
+
+/** WireDelegationExplanation is mandate.v1.DelegationExplanation as decoded by proto-loader. */
+export interface WireDelegationExplanation {
+  path?: WireDelegationHop[] | null;
+  principalResult?: WirePermissionship | null;
+  /** Empty unless the answer is NO_PERMISSION for a reason other than the principal's. */
+  reason?: string | null;
+}
+
+/** WireDelegationVia is mandate.v1.DelegationVia: the parent edge of a sub-delegation. */
+export interface WireDelegationVia {
+  actor?: WireObjectReference | null;
+  delegation?: string | null;
+  grantId?: string | null;
+}
+
+/** WireDelegationGrant is one stored edge, mandate.v1.DelegationGrant. */
+export interface WireDelegationGrant {
+  grantId?: string | null;
+  actor?: WireObjectReference | null;
+  delegation?: string | null;
+  principal?: WireObjectReference | null;
+  scope?: string[] | null;
+  notBefore?: WireTimestamp | null;
+  expiresAt?: WireTimestamp | null;
+  grantedAt?: WireTimestamp | null;
+  chain?: number | null;
+  via?: WireDelegationVia | null;
+  caveat?: WireContextualizedCaveat | null;
+  /** 0 or unset: no budget. */
+  budget?: number | null;
+  budgetUsed?: number | null;
+}
+
+/** WireGrantDelegationRequest is mandate.v1.GrantDelegationRequest as decoded by proto-loader. */
+export interface WireGrantDelegationRequest {
+  actor?: WireObjectReference | null;
+  principal?: WireObjectReference | null;
+  delegation?: string | null;
+  scope?: string[] | null;
+  notBefore?: WireTimestamp | null;
+  expiresAt?: WireTimestamp | null;
+  via?: WireObjectReference | null;
+  caveat?: WireContextualizedCaveat | null;
+  /** 0 or unset: no budget. */
+  budget?: number | null;
+}
+
+/** WireGrantDelegationResponse is mandate.v1.GrantDelegationResponse as decoded by proto-loader. */
+export interface WireGrantDelegationResponse {
+  grant?: WireDelegationGrant | null;
+  writtenAt?: WireZedToken | null;
+}
+
+/** WireListDelegationsRequest: set exactly one of `actor` and `principal`; `selector` names it on decoded messages. */
+export interface WireListDelegationsRequest {
+  consistency?: WireConsistency | null;
+  selector?: "actor" | "principal";
+  actor?: WireObjectReference | null;
+  principal?: WireObjectReference | null;
+}
+
+/** WireListDelegationsResponse is mandate.v1.ListDelegationsResponse as decoded by proto-loader. */
+export interface WireListDelegationsResponse {
+  readAt?: WireZedToken | null;
+  grants?: WireDelegationGrant[] | null;
+}
+
+/** WireRevokeDelegationsRequest: set exactly one of `edge`, `actor` and `principal`; `selector` names it on decoded messages. */
+export interface WireRevokeDelegationsRequest {
+  selector?: "edge" | "actor" | "principal";
+  edge?: { actor?: WireObjectReference | null; principal?: WireObjectReference | null; delegation?: string | null } | null;
+  actor?: WireObjectReference | null;
+  principal?: WireObjectReference | null;
+}
+
+/** WireRevokeDelegationsResponse is mandate.v1.RevokeDelegationsResponse as decoded by proto-loader. */
+export interface WireRevokeDelegationsResponse {
+  writtenAt?: WireZedToken | null;
+  revoked?: WireDelegationGrant[] | null;
 }

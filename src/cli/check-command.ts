@@ -1,9 +1,10 @@
 import { objectRefToWire, subjectRefToWire, toWireStruct } from "../api/index.ts";
-import type { WireCheckDebugTrace, WirePermissionship } from "../api/index.ts";
+import type { WireCheckDebugTrace, WireDelegationExplanation, WirePermissionship } from "../api/index.ts";
 import { assertNever, parseObjectRef, parseRelationship, parseSubjectRef, validateRelationName } from "../tuple/index.ts";
 import type { ObjectRef, SubjectRef } from "../tuple/index.ts";
 import { CLIENT_HELP, CLIENT_OPTIONS, callDeadline, consistencyOf, withClient } from "./client-connection.ts";
 import { ExitCode } from "./command-io.ts";
+import { formatDelegationExplanation } from "./delegation-text.ts";
 import type { CommandIo, ExitCodeValue } from "./command-io.ts";
 import { booleanOption, expectPositionals, parseCommandLine, stringOption } from "./parse-command-line.ts";
 import { UsageError } from "./usage-error.ts";
@@ -19,9 +20,18 @@ Asks a running server whether SUBJECT has PERMISSION on RESOURCE, e.g.
 Prints ALLOWED, DENIED or CONDITIONAL (with the caveat parameters that are missing).
 Exit code: 0 ALLOWED, 1 DENIED, 3 CONDITIONAL, 2 usage error, 4 error (e.g. no server).
 
+With --on-behalf-of PRINCIPAL, SUBJECT is an agent acting for PRINCIPAL through delegation edges
+(see "mandate delegations"): the answer is PRINCIPAL's, narrowed to the edges' scopes, caveats and
+budgets (an ALLOWED answer counts one use of each budget on the path), e.g.
+  mandate check document:readme view agent:copilot --on-behalf-of user:ann
+A DENIED answer prints the reason when it is not the principal's own ("... is outside the scope ...").
+
 Flags:
   --context JSON         caveat context, a JSON object, e.g. '{"ip": "10.0.0.1"}'
-  --explain              also print how the answer was reached, as an indented tree
+  --on-behalf-of OBJECT  the principal SUBJECT acts for, e.g. user:ann
+  --explain              also print how the answer was reached, as an indented tree; with
+                         --on-behalf-of, the delegation path hop by hop (actor, principal,
+                         scope, validity, caveat, budget, ceiling) and the reason
 ${CLIENT_HELP}`;
 
 /** CheckTarget is what a check asks about. */
@@ -72,14 +82,36 @@ export function parseContextFlag(text: string | undefined): Record<string, unkno
   return parsed as Record<string, unknown>;
 }
 
+/**
+ * parseOnBehalfOfFlag parses --on-behalf-of: one object (`user:ann`; parseObjectRef refuses a
+ * wildcard).
+ * With it, `subject` (the actor) must be an object too. Throws UsageError naming the flag.
+ */
+export function parseOnBehalfOfFlag(text: string | undefined, subject: SubjectRef | undefined): ObjectRef | undefined {
+  if (text === undefined) return undefined;
+  let principal: ObjectRef;
+  try {
+    principal = parseObjectRef(text, "--on-behalf-of");
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error), { field: "--on-behalf-of", cause: error });
+  }
+  if (subject !== undefined && (subject.relation !== undefined || subject.id === "*")) {
+    throw new UsageError(`with --on-behalf-of, SUBJECT is the agent acting for ${text}: an object such as agent:copilot, not a userset or wildcard`, {
+      field: "--on-behalf-of",
+    });
+  }
+  return principal;
+}
+
 /** runCheckCommand implements `mandate check`; see CHECK_HELP. */
 export async function runCheckCommand(args: readonly string[], io: CommandIo): Promise<ExitCodeValue> {
-  const parsed = parseCommandLine(args, { ...CLIENT_OPTIONS, context: { type: "string" }, explain: { type: "boolean" } });
+  const parsed = parseCommandLine(args, { ...CLIENT_OPTIONS, context: { type: "string" }, explain: { type: "boolean" }, "on-behalf-of": { type: "string" } });
   if (booleanOption(parsed, "help")) {
     io.out(CHECK_HELP);
     return ExitCode.ok;
   }
   const target = parseCheckTarget(expectPositionals(parsed, 1, 3, "mandate check RESOURCE PERMISSION SUBJECT"));
+  const onBehalfOf = parseOnBehalfOfFlag(stringOption(parsed, "on-behalf-of"), target.subject);
   const context = parseContextFlag(stringOption(parsed, "context"));
   const explain = booleanOption(parsed, "explain");
   const consistency = consistencyOf(parsed);
@@ -92,6 +124,7 @@ export async function runCheckCommand(args: readonly string[], io: CommandIo): P
         subject: subjectRefToWire(target.subject),
         context: context === undefined ? null : toWireStruct(context),
         withTracing: explain,
+        onBehalfOf: onBehalfOf === undefined ? null : objectRefToWire(onBehalfOf),
       },
       { deadline: callDeadline() },
     ),
@@ -100,6 +133,9 @@ export async function runCheckCommand(args: readonly string[], io: CommandIo): P
   const missing = response.partialCaveatInfo?.missingRequiredContext ?? [];
   io.out(`${PERMISSIONSHIP_WORDS[permissionship]}${missing.length > 0 ? ` (missing context: ${missing.join(", ")})` : ""}\n`);
   if (explain && response.debugTrace) io.out(formatCheckTrace(response.debugTrace));
+  if (onBehalfOf !== undefined && response.delegation) {
+    io.out(formatDelegationOutcome(response.delegation, onBehalfOf, `${target.resource.type}#${target.permission}`, explain, permissionship));
+  }
   switch (permissionship) {
     case "PERMISSIONSHIP_HAS_PERMISSION":
       return ExitCode.ok;
@@ -112,6 +148,25 @@ export async function runCheckCommand(args: readonly string[], io: CommandIo): P
     default:
       return assertNever(permissionship, "permissionship");
   }
+}
+
+/**
+ * formatDelegationOutcome is what a check with --on-behalf-of prints after the answer: the whole
+ * path with --explain (see formatDelegationExplanation), else only a DENIED answer's reason (the
+ * server's, or that the principal itself lacks `checked`).
+ */
+export function formatDelegationOutcome(
+  delegation: WireDelegationExplanation,
+  principal: ObjectRef,
+  checked: string,
+  explain: boolean,
+  permissionship: WirePermissionship,
+): string {
+  if (explain) return formatDelegationExplanation(delegation, objectRefToWire(principal), checked);
+  if (permissionship !== "PERMISSIONSHIP_NO_PERMISSION") return "";
+  if (delegation.reason) return `reason: ${delegation.reason}\n`;
+  if (delegation.principalResult === "PERMISSIONSHIP_NO_PERMISSION") return `reason: ${principal.type}:${principal.id} itself does not have ${checked}\n`;
+  return "";
 }
 
 const PERMISSIONSHIP_WORDS: Readonly<Record<WirePermissionship, string>> = {

@@ -2,13 +2,13 @@ import { objectRefToWire, subjectRefToWire, toWireStruct } from "../api/index.ts
 import type { WireConsistency, WireLookupPermissionship, WirePartialCaveatInfo, WireResolvedSubject, WireStruct } from "../api/index.ts";
 import { WILDCARD_ID, parseObjectRef, parseSubjectRef, validateRelationName, validateTypeName } from "../tuple/index.ts";
 import type { ObjectRef, SubjectRef } from "../tuple/index.ts";
-import { parseContextFlag } from "./check-command.ts";
+import { parseContextFlag, parseOnBehalfOfFlag } from "./check-command.ts";
 import { CLIENT_HELP, CLIENT_OPTIONS, callDeadline, consistencyOf, withClient } from "./client-connection.ts";
 import { ExitCode } from "./command-io.ts";
 import type { CommandIo, ExitCodeValue } from "./command-io.ts";
 import { booleanOption, expectPositionals, parseCommandLine, parseIntegerSetting, stringOption } from "./parse-command-line.ts";
 import type { ParsedCommandLine } from "./parse-command-line.ts";
-import { UsageError } from "./usage-error.ts";
+import { UsageError, asUsageError } from "./usage-error.ts";
 
 const PAGING_HELP = `Results come in a stable order that is not alphabetical. With --limit N at most N are printed;
 when N were, more may follow and the last line on stderr is "next page: --cursor TOKEN": run the
@@ -31,7 +31,11 @@ exactly those where "mandate check" would not say DENIED, e.g.
   mandate lookup-resources folder view group:eng#member
 A resource allowed only with caveat context the request lacks is printed as
   ID (conditional: missing PARAM, ...)
-${PAGING_HELP}${CLIENT_HELP}`;
+With --on-behalf-of PRINCIPAL, SUBJECT is an agent acting for PRINCIPAL: exactly the resources
+where "mandate check ... --on-behalf-of PRINCIPAL" would not say DENIED, e.g.
+  mandate lookup-resources document view agent:copilot --on-behalf-of user:ann
+${PAGING_HELP}  --on-behalf-of OBJECT  the principal SUBJECT acts for, e.g. user:ann
+${CLIENT_HELP}`;
 
 /** LOOKUP_SUBJECTS_HELP is the help text of `mandate lookup-subjects`. */
 const LOOKUP_SUBJECTS_HELP = `Usage: mandate lookup-subjects RESOURCE PERMISSION SUBJECT_TYPE[#RELATION] [flags]
@@ -47,6 +51,7 @@ printed as "ID (conditional: missing PARAM, ...)".
 ${PAGING_HELP}${CLIENT_HELP}`;
 
 const LOOKUP_OPTIONS = { ...CLIENT_OPTIONS, limit: { type: "string" }, cursor: { type: "string" }, context: { type: "string" } } as const;
+const LOOKUP_RESOURCES_OPTIONS = { ...LOOKUP_OPTIONS, "on-behalf-of": { type: "string" } } as const;
 
 /** LookupResourcesTarget is what `mandate lookup-resources` asks about. */
 export interface LookupResourcesTarget {
@@ -92,15 +97,6 @@ export function parseLookupSubjectsTarget(positionals: readonly string[]): Looku
   });
 }
 
-function asUsageError<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(error instanceof Error ? error.message : String(error), { cause: error });
-  }
-}
-
 /**
  * parseLimitFlag parses --limit: a positive whole number. 0 is refused rather than read as "no
  * limit" (as the API's optional_limit 0 is): leave the flag out for every result.
@@ -131,12 +127,13 @@ export function formatLookupLine(
 
 /** runLookupResourcesCommand implements `mandate lookup-resources`; see LOOKUP_RESOURCES_HELP. */
 export async function runLookupResourcesCommand(args: readonly string[], io: CommandIo): Promise<ExitCodeValue> {
-  const parsed = parseCommandLine(args, LOOKUP_OPTIONS);
+  const parsed = parseCommandLine(args, LOOKUP_RESOURCES_OPTIONS);
   if (booleanOption(parsed, "help")) {
     io.out(LOOKUP_RESOURCES_HELP);
     return ExitCode.ok;
   }
   const target = parseLookupResourcesTarget(expectPositionals(parsed, 3, 3, "mandate lookup-resources RESOURCE_TYPE PERMISSION SUBJECT"));
+  const onBehalfOf = parseOnBehalfOfFlag(stringOption(parsed, "on-behalf-of"), target.subject);
   const { limit, cursor, context, consistency } = pagingOf(parsed);
   await withClient(parsed, io, (client) =>
     printPage(
@@ -149,6 +146,7 @@ export async function runLookupResourcesCommand(args: readonly string[], io: Com
           context,
           optionalLimit: limit ?? 0,
           optionalCursor: cursor === undefined ? null : { token: cursor },
+          onBehalfOf: onBehalfOf === undefined ? null : objectRefToWire(onBehalfOf),
         },
         { deadline: callDeadline() },
       ),

@@ -11,12 +11,16 @@ Server:
 Clients of a running server (--endpoint HOST:PORT, env MANDATE_ENDPOINT, default 127.0.0.1:50051):
   check RESOURCE PERMISSION SUBJECT   e.g. check document:readme view user:alice
   check RESOURCE#PERMISSION@SUBJECT   e.g. check document:readme#view@user:alice
+  check ... --on-behalf-of PRINCIPAL  an agent acting for PRINCIPAL, e.g.
+                                      check document:readme view agent:bot --on-behalf-of user:ann
   expand RESOURCE PERMISSION          print the permission's tree of subjects
   lookup-resources TYPE PERM SUBJECT  e.g. lookup-resources document view user:alice
   lookup-subjects RESOURCE PERM TYPE  e.g. lookup-subjects document:readme view group#member
   relationships write REL...          write relationships (or --file F, or - for stdin)
   relationships read [FILTER]         e.g. document:readme#viewer, document, --subject user:alice
   relationships delete FILTER         delete every relationship matching FILTER
+  delegations grant AGENT PRINCIPAL   let AGENT act for PRINCIPAL, e.g. --scope document#view --expires-in 2h
+  delegations list|revoke             list or revoke delegation edges (--actor AGENT | --principal P)
   schema write FILE | schema read
   import FILE|-                       create every relationship of FILE (one per line) atomically
   export [FILTER] > FILE              print every relationship, one per line; resumable by --cursor

@@ -27,7 +27,7 @@ describe("runMain", () => {
     expect(io.stderr()).toContain('Run "mandate check --help" for usage.');
   });
 
-  it.each(["serve", "check", "expand", "lookup-resources", "lookup-subjects", "relationships", "schema", "validate", "health"])("prints help for %s with exit 0", async (command) => {
+  it.each(["serve", "check", "expand", "lookup-resources", "lookup-subjects", "relationships", "delegations", "schema", "validate", "health"])("prints help for %s with exit 0", async (command) => {
     const io = fakeCommandIo();
     expect(await runMain([command, "--help"], io)).toBe(0);
     expect(io.stdout()).toMatch(/^Usage: mandate /);

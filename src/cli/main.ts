@@ -16,6 +16,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   "lookup-resources": async () => (await import("./lookup-commands.ts")).runLookupResourcesCommand,
   "lookup-subjects": async () => (await import("./lookup-commands.ts")).runLookupSubjectsCommand,
   relationships: async () => (await import("./relationships-command.ts")).runRelationshipsCommand,
+  delegations: async () => (await import("./delegations-command.ts")).runDelegationsCommand,
   schema: async () => (await import("./schema-command.ts")).runSchemaCommand,
   validate: async () => (await import("./validate-command.ts")).runValidateCommand,
   health: async () => (await import("./health-command.ts")).runHealthCommand,

@@ -25,7 +25,7 @@ export async function startMandateService(config: MandateServiceConfig, logger: 
   let server: MandateServer | undefined;
   try {
     follower = await startGraphIndexFollower(store, { logger: logger.child({ module: "graph" }) });
-    const engine = new Engine({ maxDepth: config.maxDepth, cacheEntries: config.cacheEntries }, { follower });
+    const engine = new Engine({ maxDepth: config.maxDepth, cacheEntries: config.cacheEntries }, { follower, budgets: store });
     server = new MandateServer({ store, engine, logger, follower });
     datastore.startGarbageCollection(config.gcWindowMs, gcIntervalFor(config.gcWindowMs));
     const port = await server.listen(config.host, config.port);

@@ -1,11 +1,12 @@
 import { Engine } from "../engine/index.ts";
-import type { Permissionship } from "../engine/index.ts";
+import type { CheckResult, Permissionship } from "../engine/index.ts";
 import { compileSchema, SchemaError, validateRelationship } from "../schema/index.ts";
 import type { Schema } from "../schema/index.ts";
 import { MemoryStore } from "../store/index.ts";
 import type { RelationshipReader } from "../store/index.ts";
 import { formatSubjectRef, formatObjectRef, relationshipKey, WILDCARD_ID } from "../tuple/index.ts";
 import type { ObjectRef, SubjectRef } from "../tuple/index.ts";
+import { applyValidationGrants, ValidationBudgets } from "./apply-validation-grants.ts";
 import { ValidationFileError } from "./validation-file.ts";
 import type { AssertionKind, Diagnostic, ExpectedSubjects, SourcePosition, ValidationAssertion, ValidationFile } from "./validation-file.ts";
 
@@ -44,19 +45,30 @@ const EXPECTED: Record<AssertionKind, Permissionship> = {
  * every subject of type user (usersets included, as in Check): listing them is allowed, not
  * required, and those it does not reach must be listed as its exclusions
  * (`[user:* - {user:bob}]`). The `is <...>` explanations are not checked.
+ *
+ * Time: the run happens at the file's `at:`, else at `options.now`, else now; relationship
+ * expirations and delegation edges are judged by that clock. Grants (`delegations:`) are applied
+ * after the relationships, in order, each at its `granted_at` (default: the run's clock), so an
+ * edge granted in the past may have expired by the time the assertions run. Budgets: each check
+ * sees every budget as the file sets it (`used:`), whatever the other checks spent.
  */
-export async function runValidation(file: ValidationFile, options: { readonly maxDepth?: number } = {}): Promise<ValidationReport> {
+export async function runValidation(file: ValidationFile, options: { readonly maxDepth?: number; readonly now?: Date } = {}): Promise<ValidationReport> {
   const schema = compileOrThrow(file);
-  const store = new MemoryStore();
+  const at = file.at ?? options.now ?? new Date();
+  let clock = at.getTime();
+  const store = new MemoryStore({ now: () => clock });
   try {
-    const reader = await load(store, file, schema);
-    const engine = new Engine({ maxDepth: options.maxDepth ?? 50 });
+    const budgets = new ValidationBudgets();
+    const reader = await load(store, file, schema, at, (time) => (clock = time.getTime()), budgets);
+    const engine = new Engine({ maxDepth: options.maxDepth ?? 50 }, { budgets });
     const check = async (resource: ObjectRef, permission: string, subject: SubjectRef, context?: Readonly<Record<string, unknown>>) =>
       (await engine.check(reader, schema, { resource, permission, subject, context }, { trace: false })).permissionship;
+    const checkAssertion = ({ resource, permission, subject, context, onBehalfOf }: ValidationAssertion) =>
+      engine.check(reader, schema, { resource, permission, subject, context, onBehalfOf }, { trace: false });
 
     const failures: ValidationFailure[] = [];
     for (const assertion of file.assertions) {
-      const failure = await runAssertion(assertion, check);
+      const failure = await runAssertion(assertion, checkAssertion);
       if (failure) failures.push(failure);
     }
     const candidates = candidateSubjects(file);
@@ -90,7 +102,14 @@ function compileOrThrow(file: ValidationFile): Schema {
   }
 }
 
-async function load(store: MemoryStore, file: ValidationFile, schema: Schema): Promise<RelationshipReader> {
+async function load(
+  store: MemoryStore,
+  file: ValidationFile,
+  schema: Schema,
+  at: Date,
+  setClock: (time: Date) => void,
+  budgets: ValidationBudgets,
+): Promise<RelationshipReader> {
   const diagnostics: Diagnostic[] = [];
   const seen = new Map<string, SourcePosition>();
   for (const { relationship, position } of file.relationships) {
@@ -109,38 +128,68 @@ async function load(store: MemoryStore, file: ValidationFile, schema: Schema): P
       diagnostics.push({ ...position, message: `${key}: ${messageOf(error)}` });
     }
   }
-  if (diagnostics.length > 0) throw new ValidationFileError(diagnostics);
+  // The relationships are there from the first grant on (or the run's clock, if earlier).
+  const firstGrantAt = file.delegations[0]?.grantedAt;
+  setClock(firstGrantAt !== undefined && firstGrantAt < at ? firstGrantAt : at);
   await store.writeSchema(schema.source, async () => {});
-  const revision =
-    file.relationships.length === 0
-      ? await store.headRevision()
-      : await store.write(file.relationships.map(({ relationship }) => ({ operation: "touch", relationship })));
-  return store.snapshot(revision);
+  if (diagnostics.length === 0 && file.relationships.length > 0) {
+    await store.write(file.relationships.map(({ relationship }) => ({ operation: "touch", relationship })));
+  }
+  // Grants are planned even when a relationship is refused: they do not read relationships, and
+  // every problem of the file is reported at once.
+  diagnostics.push(...(await applyValidationGrants(store, schema, file.delegations, at, setClock, budgets)));
+  if (diagnostics.length > 0) {
+    diagnostics.sort((a, b) => a.line - b.line || a.column - b.column);
+    throw new ValidationFileError(diagnostics);
+  }
+  setClock(at);
+  return store.snapshot(await store.headRevision());
 }
 
-async function runAssertion(assertion: ValidationAssertion, check: CheckFunction): Promise<ValidationFailure | undefined> {
+async function runAssertion(assertion: ValidationAssertion, check: (assertion: ValidationAssertion) => Promise<CheckResult>): Promise<ValidationFailure | undefined> {
   const expected = EXPECTED[assertion.kind];
-  let found: Permissionship;
+  let found: CheckResult;
   try {
-    found = await check(assertion.resource, assertion.permission, assertion.subject, assertion.context);
+    found = await check(assertion);
   } catch (error) {
     return { position: assertion.position, message: `${assertion.kind} ${assertion.text}: the check failed: ${messageOf(error)}` };
   }
-  if (found === expected) return undefined;
+  if (found.permissionship === expected) return undefined;
   return {
     position: assertion.position,
-    message: `${assertion.kind} ${assertion.text}: expected ${expected.toUpperCase()}, found ${found.toUpperCase()}`,
+    message: `${assertion.kind} ${assertion.text}: expected ${expected.toUpperCase()}, found ${describeResult(found)}`,
   };
 }
 
+/**
+ * describeResult says what a check found, with why where it helps fix the file: the missing
+ * context of a CONDITIONAL answer, and for a check on behalf of someone the delegation path
+ * (`through agent:coder -> agent:planner -> user:ann`) or the reason it was DENIED.
+ */
+function describeResult(result: CheckResult): string {
+  let text = result.permissionship.toUpperCase();
+  const path = result.delegation?.path ?? [];
+  if (result.permissionship !== "denied" && path.length > 0) {
+    const names = [path[0]?.actor, ...path.map((hop) => hop.grantedBy)].filter((name) => name !== undefined).map(formatObjectRef);
+    text += ` through ${names.join(" -> ")}`;
+  }
+  if (result.missingParameters !== undefined && result.missingParameters.length > 0) text += ` (missing context: ${result.missingParameters.join(", ")})`;
+  if (result.delegation?.reason !== undefined) text += `: ${result.delegation.reason}`;
+  return text;
+}
+
 // Every subject the file names: relationship subjects (objects, usersets, wildcards), resources
-// as plain objects, and the subjects of the expected lists.
+// as plain objects, the actors and principals of grants, and the subjects of the expected lists.
 function candidateSubjects(file: ValidationFile): SubjectRef[] {
   const byKey = new Map<string, SubjectRef>();
   const add = (subject: SubjectRef) => byKey.set(formatSubjectRef(subject), subject);
   for (const { relationship } of file.relationships) {
     add(relationship.subject);
     add({ type: relationship.resource.type, id: relationship.resource.id });
+  }
+  for (const { request } of file.delegations) {
+    add(request.actor);
+    add(request.principal);
   }
   for (const expected of file.validation) {
     for (const entry of expected.subjects) {

@@ -138,8 +138,9 @@ export function parseDuration(text: string, name: string): number {
 /** SERVE_HELP is the help text of `mandate serve`. */
 export const SERVE_HELP = `Usage: mandate serve [flags]
 
-Runs the gRPC server: mandate.v1 PermissionsService and SchemaService, the gRPC health service
-and server reflection. Logs JSON lines (pino) to stdout, including the address it serves on.
+Runs the gRPC server: mandate.v1 PermissionsService, SchemaService, WatchService and
+DelegationService, the gRPC health service and server reflection. Logs JSON lines (pino) to
+stdout, including the address it serves on.
 SIGINT or SIGTERM stop it cleanly (calls in flight get up to 5 s; the datastore is closed).
 Migrations are applied at start (or ahead of time with "mandate migrate").
 

@@ -7,3 +7,13 @@ import { InvalidArgumentError } from "../tuple/index.ts";
 export class UsageError extends InvalidArgumentError {
   override name = "UsageError";
 }
+
+/** asUsageError runs `parse`, reporting any error it throws as a UsageError with the same message (bad input on the command line). */
+export function asUsageError<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(error instanceof Error ? error.message : String(error), { cause: error });
+  }
+}

@@ -12,6 +12,8 @@ const VALIDATE_HELP = `Usage: mandate validate FILE.yaml [FILE.yaml...] [--max-d
 Runs validation files (SpiceDB's format, as read by \`zed validate\`) locally, with no server:
 compiles the schema, loads the relationships, and checks every assertion (assertTrue,
 assertFalse, assertCaveated) and every validation: key (the exact set of subjects).
+Mandate adds delegation: a delegations: list of grants (applied in order, as the server would),
+assertions "RESOURCE#PERMISSION@ACTOR on behalf of PRINCIPAL", and at: (the run's clock).
 
 Prints each failure as FILE:LINE:COLUMN: what was expected and what was found, then one
 summary line per file. Exit code: 0 all pass, 1 any failure or invalid file, 2 usage error.

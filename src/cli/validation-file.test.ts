@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseAssertionText, parseExpectedSubject, parseValidationFile, ValidationFileError } from "./validation-file.ts";
+import { grantFieldPosition } from "./validation-grants.ts";
 
 const noFiles = (path: string): string => {
   throw new Error(`unexpected read of ${path}`);
@@ -85,7 +86,7 @@ describe("parseValidationFile", () => {
   it.each([
     ["a file that is not a mapping", "- a\n- b\n", ["1:1: a validation file must be a YAML mapping with a schema: or schemaFile: key"]],
     ["a missing schema", "relationships: ''\n", ["1:1: missing schema: (inline schema text) or schemaFile: (path to a schema)"]],
-    ["an unknown top-level key", "schema: x\nasserts: {}\n", ['2:1: unknown key "asserts"; expected one of schema, schemaFile, relationships, assertions, validation']],
+    ["an unknown top-level key", "schema: x\nasserts: {}\n", ['2:1: unknown key "asserts"; expected one of schema, schemaFile, at, relationships, delegations, assertions, validation']],
     [
       "a malformed relationship",
       "schema: x\nrelationships: |-\n  document:1#viewer@user:ann\n  document:1viewer@user:bob\n",
@@ -114,6 +115,94 @@ describe("parseValidationFile", () => {
   });
 });
 
+describe("the delegations block", () => {
+  const GRANTS = [
+    "schema: definition user {}",
+    "at: 2026-01-15T09:00:00Z",
+    "delegations:",
+    "  - actor: agent:planner",
+    "    principal: user:ann",
+    "    scope: [repository#read, repository#push]",
+    "    expires_in: 1d2h",
+    "    caveat: 'on_ticket:{\"ticket\": \"T-42\"}'",
+    "  - actor: agent:coder",
+    "    principal: user:ann",
+    "    delegation: acts_for",
+    "    via: agent:planner",
+    '    scope: "*"',
+    "    not_before: 2026-01-15T10:00:00Z",
+    "    expires_at: 2026-01-15T12:00:00+01:00",
+    "    granted_at: 2026-01-14T00:00:00Z",
+    "    budget: 5",
+    "    used: 2",
+  ].join("\n");
+
+  it("reads the run's clock and each grant, in order, with the positions of its fields", () => {
+    const file = parseValidationFile(GRANTS, "/work/test.yaml", noFiles);
+    expect(file.at).toEqual(new Date("2026-01-15T09:00:00Z"));
+    const [planner, coder] = file.delegations;
+    expect(planner).toMatchObject({
+      request: {
+        actor: { type: "agent", id: "planner" },
+        principal: { type: "user", id: "ann" },
+        scope: ["repository#read", "repository#push"],
+        caveat: { name: "on_ticket", context: { ticket: "T-42" } },
+      },
+      expiresInMs: 26 * 3_600_000,
+      grantedAt: undefined,
+      used: 0,
+      position: { line: 4, column: 5 },
+    });
+    expect(coder).toMatchObject({
+      request: {
+        delegation: "acts_for",
+        via: { type: "agent", id: "planner" },
+        scope: ["*"],
+        notBefore: new Date("2026-01-15T10:00:00Z"),
+        expiresAt: new Date("2026-01-15T11:00:00Z"),
+        budget: 5,
+      },
+      expiresInMs: undefined,
+      grantedAt: new Date("2026-01-14T00:00:00Z"),
+      used: 2,
+    });
+    expect(grantFieldPosition(planner!, "grant.scope[1]")).toMatchObject({ line: 6, column: 30 });
+    expect(grantFieldPosition(planner!, "expires_at")).toMatchObject({ line: 7, column: 17 });
+    expect(grantFieldPosition(planner!, "grant.caveat.context.ticket")).toMatchObject({ line: 8, column: 13 });
+    expect(grantFieldPosition(planner!, "chain")).toMatchObject({ line: 4, column: 5 });
+  });
+
+  it("reads a file without delegations as no grants and no clock", () => {
+    const file = parseValidationFile("schema: definition user {}\n", "/work/test.yaml", noFiles);
+    expect([file.at, file.delegations]).toEqual([undefined, []]);
+  });
+
+  const grant = (...lines: string[]) => ["schema: x", "delegations:", "  - actor: agent:a", ...lines.map((line) => `    ${line}`)].join("\n");
+  it.each([
+    ["a delegations block that is not a list", "schema: x\ndelegations: {}\n", ["2:14: delegations: must be a list of grants, each a mapping with actor:, principal: and scope:"]],
+    ["a grant that is not a mapping", "schema: x\ndelegations:\n  - agent:a\n", ["3:5: delegations: each grant must be a mapping with actor:, principal: and scope:"]],
+    ["a grant without principal and scope", grant(), ["3:5: a grant needs principal:", "3:5: a grant needs scope:"]],
+    ["an unknown grant key", grant("principal: user:ann", "scope: [d#v]", "expires: 2h"), ['6:5: unknown grant key "expires"; expected one of actor, principal, delegation, via, scope, not_before, expires_at, expires_in, granted_at, caveat, budget, used']],
+    ["a wildcard principal", grant("principal: user:*", "scope: [d#v]"), [expect.stringMatching(/^4:16: principal\.id: /)]],
+    ["a scope entry that is not a string", grant("principal: user:ann", "scope: [d#v, 3]"), ['5:18: scope[1]: must be a string such as repository#read, repository#* or "*"']],
+    ["a time that is not RFC 3339", grant("principal: user:ann", "scope: [d#v]", "expires_at: tomorrow"), ['6:17: expires_at: "tomorrow" is not an RFC 3339 time such as 2026-01-15T09:00:00Z']],
+    ["a duration in the wrong units", grant("principal: user:ann", "scope: [d#v]", "expires_in: 2w"), ['6:17: expires_in: "2w" is not a duration such as 8h, 30m or 1d12h']],
+    [
+      "both expires_at and expires_in",
+      grant("principal: user:ann", "scope: [d#v]", "expires_at: 2026-01-15T10:00:00Z", "expires_in: 2h"),
+      ["7:17: expires_in: give expires_at or expires_in, not both"],
+    ],
+    ["a caveat context that is not JSON", grant("principal: user:ann", "scope: [d#v]", "caveat: 'on_ticket:{ticket}'"), [expect.stringMatching(/^6:13: caveat: the context after "on_ticket:" is not valid JSON/)]],
+    ["a key without a value", grant("principal: user:ann", "scope: [d#v]", "via:"), ["6:5: via: has no value"]],
+    ["a budget of zero", grant("principal: user:ann", "scope: [d#v]", "budget: 0"), ["6:13: budget: must be an integer of at least 1"]],
+    ["uses without a budget", grant("principal: user:ann", "scope: [d#v]", "used: 1"), ["6:11: used: 1 needs a budget: of at least 1"]],
+    ["more uses than the budget", grant("principal: user:ann", "scope: [d#v]", "budget: 2", "used: 3"), ["7:11: used: 3 needs a budget: of at least 3"]],
+    ["a clock that is not RFC 3339", "schema: x\nat: 2026-01-15\n", ['2:5: at: "2026-01-15" is not an RFC 3339 time such as 2026-01-15T09:00:00Z']],
+  ])("reports %s with its position", (_name, text, expected) => {
+    expect(diagnosticsOf(text)).toEqual(expected);
+  });
+});
+
 describe("parseAssertionText", () => {
   it("splits the check from its JSON context", () => {
     const parsed = parseAssertionText('document:1#view@group:eng#member with {"tags": ["a"]}');
@@ -124,6 +213,21 @@ describe("parseAssertionText", () => {
   });
 
   it.each([
+    ["document:1#view@agent:bot on behalf of user:ann", { type: "user", id: "ann" }, undefined],
+    ['document:1#view@agent:bot  on behalf of  user:ann with {"current_ticket": "T-1"}', { type: "user", id: "ann" }, { current_ticket: "T-1" }],
+    ['document:1#view@agent:bot with {"note": "not on behalf of user:ann"}', undefined, { note: "not on behalf of user:ann" }],
+  ])("reads the principal an actor acts for in %s", (text, onBehalfOf, context) => {
+    const parsed = parseAssertionText(text);
+    expect(parsed.subject).toEqual({ type: "agent", id: "bot" });
+    expect(parsed.onBehalfOf).toEqual(onBehalfOf);
+    expect(parsed.context).toEqual(context);
+  });
+
+  it.each([
+    ["document:1#view@group:eng#member on behalf of user:ann", /the subject is an actor: an object such as agent:copilot/],
+    ["document:1#view@agent:* on behalf of user:ann", /the subject is an actor/],
+    ["document:1#view@agent:bot on behalf of user:*", /on behalf of\.id: /],
+    ["document:1#view@agent:bot on behalf of ann", /on behalf of: "ann" is not of the form type:id/],
     ["document:1#view@user:ann with {1}", /is not valid JSON/],
     ["document:1#view@user:ann[cav]", /caveats and expirations belong on relationships/],
     ["document:1@user:ann", /missing the #relation/],

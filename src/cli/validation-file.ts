@@ -1,8 +1,10 @@
 import { dirname, resolve } from "node:path";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar } from "yaml";
 import type { Node as YamlNode, YAMLMap } from "yaml";
-import { AuthzError, InvalidArgumentError, parseRelationship, parseSubjectRef } from "../tuple/index.ts";
+import { AuthzError, InvalidArgumentError, parseObjectRef, parseRelationship, parseSubjectRef, WILDCARD_ID } from "../tuple/index.ts";
 import type { ObjectRef, Relationship, SubjectRef } from "../tuple/index.ts";
+import { parseDelegationsBlock, timeOf } from "./validation-grants.ts";
+import type { ValidationGrant } from "./validation-grants.ts";
 
 // A validation file is SpiceDB's format (what `zed validate` and the Playground read):
 //
@@ -19,6 +21,20 @@ import type { ObjectRef, Relationship, SubjectRef } from "../tuple/index.ts";
 //   validation:                     # the exact set of subjects of a permission
 //     document:readme#view:
 //       - "[user:alice] is <document:readme#viewer>"
+//
+// Mandate adds delegation (not in SpiceDB; see validation-grants.ts for every key of a grant):
+//
+//   at: 2026-01-15T09:00:00Z        # the run's clock (default: the time it runs)
+//   delegations:                    # grants, applied in order as the GrantDelegation API would
+//     - actor: agent:copilot
+//       principal: user:ann
+//       scope: [document#view]
+//       expires_in: 2h              # or expires_at: RFC 3339; default: the delegation's max_lifetime
+//   assertions:
+//     assertTrue: ["document:readme#view@agent:copilot on behalf of user:ann"]
+//
+// An assertion `RESOURCE#PERMISSION@ACTOR on behalf of PRINCIPAL [with {context}]` checks ACTOR
+// acting for PRINCIPAL through delegation edges (`mandate check ... --on-behalf-of PRINCIPAL`).
 
 /** SourcePosition is a 1-based line and column in a file. */
 export interface SourcePosition {
@@ -35,13 +51,17 @@ export interface Diagnostic extends SourcePosition {
 /** AssertionKind is the block an assertion came from: assertTrue, assertFalse or assertCaveated. */
 export type AssertionKind = "assertTrue" | "assertFalse" | "assertCaveated";
 
-/** ValidationAssertion is one `resource#permission@subject [with {context}]` assertion. */
+/**
+ * ValidationAssertion is one `resource#permission@subject [on behalf of principal] [with {context}]`
+ * assertion; with `onBehalfOf`, `subject` is an actor (an object) acting for that principal.
+ */
 export interface ValidationAssertion {
   readonly kind: AssertionKind;
   readonly text: string;
   readonly resource: ObjectRef;
   readonly permission: string;
   readonly subject: SubjectRef;
+  readonly onBehalfOf: ObjectRef | undefined;
   readonly context: Readonly<Record<string, unknown>> | undefined;
   readonly position: SourcePosition;
 }
@@ -84,11 +104,17 @@ export interface SchemaSource {
   readonly positionOf: (line: number, column: number) => SourcePosition;
 }
 
-/** ValidationFile is a parsed validation file; every part keeps its position for error reports. */
+/**
+ * ValidationFile is a parsed validation file; every part keeps its position for error reports.
+ * `at` is the run's clock (`at:`; undefined: the time of the run); `delegations` are the grants to
+ * apply, in file order, after the relationships are loaded.
+ */
 export interface ValidationFile {
   readonly fileName: string;
   readonly schema: SchemaSource;
+  readonly at: Date | undefined;
   readonly relationships: readonly PositionedRelationship[];
+  readonly delegations: readonly ValidationGrant[];
   readonly assertions: readonly ValidationAssertion[];
   readonly validation: readonly ExpectedSubjects[];
 }
@@ -108,7 +134,7 @@ export class ValidationFileError extends InvalidArgumentError {
   }
 }
 
-const TOP_LEVEL_KEYS = new Set(["schema", "schemaFile", "relationships", "assertions", "validation"]);
+const TOP_LEVEL_KEYS = new Set(["schema", "schemaFile", "at", "relationships", "delegations", "assertions", "validation"]);
 const ASSERTION_KINDS: readonly AssertionKind[] = ["assertTrue", "assertFalse", "assertCaveated"];
 
 /**
@@ -145,21 +171,35 @@ export function parseValidationFile(text: string, fileName: string, readFile: (p
     }
   }
 
-  const context: ParseContext = { fileName, text, at, positionOfNode, report };
+  const context: ParseContext = { fileName, text, at, positionOfNode, report, diagnosticCount: () => diagnostics.length };
   const schema = parseSchemaSource(root, context, readFile);
+  const clock = parseClock(root.get("at", true), context);
   const relationships = parseRelationships(root.get("relationships", true), context);
+  const delegations = parseDelegationsBlock(root.get("delegations", true), context);
   const assertions = parseAssertions(root.get("assertions", true), context);
   const validation = parseExpectedRelations(root.get("validation", true), context);
   if (diagnostics.length > 0 || schema === undefined) throw new ValidationFileError(diagnostics);
-  return { fileName, schema, relationships, assertions, validation };
+  return { fileName, schema, at: clock, relationships, delegations, assertions, validation };
 }
 
-interface ParseContext {
+/** ParseContext is what the block parsers share: positions in the file and where problems go. */
+export interface ParseContext {
   readonly fileName: string;
   readonly text: string;
   readonly at: (offset: number) => SourcePosition;
   readonly positionOfNode: (node: YamlNode | null | undefined) => SourcePosition;
   readonly report: (position: SourcePosition, message: string) => void;
+  readonly diagnosticCount: () => number;
+}
+
+function parseClock(node: YamlNode | undefined, context: ParseContext): Date | undefined {
+  if (node === undefined) return undefined;
+  try {
+    return timeOf(isScalar(node) ? node.value : undefined, "at");
+  } catch (error) {
+    context.report(context.positionOfNode(node), messageOf(error));
+    return undefined;
+  }
 }
 
 function parseSchemaSource(root: YAMLMap, context: ParseContext, readFile: (path: string) => string): SchemaSource | undefined {
@@ -279,11 +319,14 @@ function parseAssertions(node: YamlNode | undefined, context: ParseContext): Val
 
 /**
  * parseAssertionText parses `resource#permission@subject`, optionally followed by
- * ` with {json context}`, e.g. `document:1#view@user:ann with {"ip": "10.0.0.1"}`.
+ * ` on behalf of principal` (then the subject is an actor: an object, as is the principal) and
+ * by ` with {json context}`, e.g. `document:1#view@agent:bot on behalf of user:ann with {"ip": "10.0.0.1"}`.
  */
 export function parseAssertionText(text: string): Omit<ValidationAssertion, "kind" | "position"> {
   const withAt = /\s+with\s+(?=\{)/.exec(text);
-  const core = (withAt ? text.slice(0, withAt.index) : text).trim();
+  const beforeWith = (withAt ? text.slice(0, withAt.index) : text).trim();
+  const behalfAt = /\s+on\s+behalf\s+of\s+/.exec(beforeWith);
+  const core = behalfAt ? beforeWith.slice(0, behalfAt.index) : beforeWith;
   let context: Record<string, unknown> | undefined;
   if (withAt) {
     let parsed: unknown;
@@ -301,7 +344,14 @@ export function parseAssertionText(text: string): Omit<ValidationAssertion, "kin
     throw new InvalidArgumentError(`assertion "${text}": caveats and expirations belong on relationships; pass check context with "with {...}"`);
   }
   const parsed = parseRelationship(core, "assertion");
-  return { text, resource: parsed.resource, permission: parsed.relation, subject: parsed.subject, context };
+  let onBehalfOf: ObjectRef | undefined;
+  if (behalfAt) {
+    onBehalfOf = parseObjectRef(beforeWith.slice(behalfAt.index + behalfAt[0].length).trim(), "on behalf of");
+    if (parsed.subject.relation !== undefined || parsed.subject.id === WILDCARD_ID) {
+      throw new InvalidArgumentError(`assertion "${text}": acting on behalf of someone, the subject is an actor: an object such as agent:copilot, not a userset or wildcard`);
+    }
+  }
+  return { text, resource: parsed.resource, permission: parsed.relation, subject: parsed.subject, onBehalfOf, context };
 }
 
 function parseExpectedRelations(node: YamlNode | undefined, context: ParseContext): ExpectedSubjects[] {

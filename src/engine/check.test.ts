@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { FailedPreconditionError, InvalidArgumentError } from "../tuple/index.ts";
 import { Engine } from "./engine.ts";
 import type { CheckTrace } from "./engine-types.ts";
-import { CaveatEvaluationUnavailableError, DepthExceededError } from "./errors.ts";
+import { DepthExceededError } from "./errors.ts";
 import type { PermissionExpression } from "../schema/index.ts";
 import { CountingReader, SHARED_CASES, SHARED_RELATIONSHIPS, SHARED_SCHEMA, WILDCARD_CASES, WILDCARD_RELATIONSHIPS, WILDCARD_SCHEMA, checkRequest, fixture, withPermission } from "./test-fixtures.ts";
 
@@ -277,11 +277,20 @@ describe("check validates the request first", () => {
 });
 
 describe("check with caveats", () => {
-  it("refuses to guess when every caveat parameter is supplied", async () => {
+  it.each([
+    [{ level: 5 }, "allowed"],
+    [{ level: 1 }, "denied"],
+  ])("evaluates the caveat once every parameter is supplied (%j)", async (context, permissionship) => {
     const { reader, schema } = await fixture(SHARED_SCHEMA, SHARED_RELATIONSHIPS);
-    await expect(engine.check(reader, schema, checkRequest("doc:c5", "viewer", "user:bob", { level: 5 }))).rejects.toThrow(
-      CaveatEvaluationUnavailableError,
-    );
+    await expect(engine.check(reader, schema, checkRequest("doc:c5", "viewer", "user:bob", context))).resolves.toMatchObject({ permissionship });
+  });
+
+  it("rejects a request context value of the wrong type naming context.<param>", async () => {
+    const { reader, schema } = await fixture(SHARED_SCHEMA, SHARED_RELATIONSHIPS);
+    await expect(engine.check(reader, schema, checkRequest("doc:c5", "viewer", "user:bob", { level: "high" }))).rejects.toMatchObject({
+      name: "InvalidArgumentError",
+      field: "context.level",
+    });
   });
 });
 

@@ -1,18 +1,58 @@
 import type { ObjectRef, SubjectRef } from "../tuple/index.ts";
 import type { GraphIndexView } from "../graph/index.ts";
+import type { BudgetCharge, BudgetOutcome } from "../store/index.ts";
 
 /** Permissionship is the three-valued answer of a check (DESIGN.md, request semantics 3). */
 export type Permissionship = "allowed" | "denied" | "conditional";
 
 /**
  * CheckRequest asks whether `subject` has `permission` (a relation or permission name) on
- * `resource`. `context` is the caller's caveat context (evaluated once caveats exist).
+ * `resource`. `context` is the caller's caveat context. With `onBehalfOf`, `subject` (an actor:
+ * an object, no relation) acts for that principal through delegation edges (see delegation.ts):
+ * the answer is the principal's, narrowed by the path's scopes, caveats and the actor's ceiling.
  */
 export interface CheckRequest {
   readonly resource: ObjectRef;
   readonly permission: string;
   readonly subject: SubjectRef;
   readonly context?: Readonly<Record<string, unknown>> | undefined;
+  readonly onBehalfOf?: ObjectRef | undefined;
+}
+
+/**
+ * DelegationHop is one edge of a delegation path, actor first: `actor` acts for `principal` (the
+ * request's principal: every hop of a chain names it) through `delegation`, the edge written by
+ * `grantedBy` (the principal for the last hop, the next hop's actor otherwise). `inScope`: the
+ * edge's scope covers the checked `type#permission`; `caveat`: its task caveat's answer
+ * ("allowed" without one); `ceiling`: the actor's own answer where its delegation sets a ceiling.
+ */
+export interface DelegationHop {
+  readonly actor: ObjectRef;
+  readonly principal: ObjectRef;
+  readonly grantedBy: ObjectRef;
+  readonly delegation: string;
+  readonly grantId: string;
+  readonly scope: readonly string[];
+  readonly notBefore: Date;
+  readonly expiresAt: Date;
+  readonly inScope: boolean;
+  readonly caveat: Permissionship;
+  readonly missingParameters?: readonly string[] | undefined;
+  readonly ceiling?: Permissionship | undefined;
+  readonly budget?: { readonly limit: number; readonly used: number } | undefined;
+}
+
+/**
+ * DelegationExplanation says how a check with `onBehalfOf` was decided: the path used (actor
+ * first; empty when no live path leads to the principal), the principal's own answer, and, set
+ * exactly when the answer is DENIED, `reason` in one sentence: the first along the path ("no live
+ * delegation ...", "... is outside the scope of ...", "the budget of ... is spent"), else the
+ * principal's ("user:h, on whose behalf ... acts, does not have ...").
+ */
+export interface DelegationExplanation {
+  readonly path: readonly DelegationHop[];
+  readonly principal: Permissionship;
+  readonly reason?: string | undefined;
 }
 
 /**
@@ -43,6 +83,8 @@ export interface CheckResult {
   readonly permissionship: Permissionship;
   readonly missingParameters?: readonly string[] | undefined;
   readonly trace?: CheckTrace | undefined;
+  /** delegation: set exactly when the request had `onBehalfOf`. */
+  readonly delegation?: DelegationExplanation | undefined;
 }
 
 /**
@@ -64,6 +106,12 @@ export type ExpandTree =
       readonly relation: string;
       readonly children: readonly ExpandTree[];
     };
+
+/** BudgetCounter is the part of the store that keeps delegation budgets (see Store.chargeBudgets). */
+export interface BudgetCounter {
+  chargeBudgets(charges: readonly BudgetCharge[]): Promise<BudgetOutcome>;
+  budgetUsage(grantIds: readonly string[]): Promise<ReadonlyMap<string, number>>;
+}
 
 /** EngineOptions bound the work one request may do. */
 export interface EngineOptions {
@@ -126,6 +174,8 @@ export interface LookupStats {
  */
 export interface EngineDependencies {
   readonly index?: GraphIndexView | undefined;
+  /** budgets counts uses of budgeted delegation edges (the store); without it, checks through such an edge fail. */
+  readonly budgets?: BudgetCounter | undefined;
   /** follower: instead of `index`, whatever index it holds now (a GraphIndexFollower replaces its index when it reloads). */
   readonly follower?: { readonly index: GraphIndexView } | undefined;
 }

@@ -1,12 +1,25 @@
-import { AuthzError, InvalidArgumentError } from "../tuple/index.ts";
+import { AuthzError, BugError, InvalidArgumentError } from "../tuple/index.ts";
 import type { ObjectRef } from "../tuple/index.ts";
 import type { Schema } from "../schema/index.ts";
 import type { RelationshipReader } from "../store/index.ts";
 import { BudgetDispatcher } from "./budget-dispatcher.ts";
-import { MissingParametersCaveatEvaluator } from "./caveat-evaluator.ts";
+import { CelCaveatEvaluator, evaluateCaveat } from "./caveat-evaluator.ts";
+import { checkDelegated } from "./delegated-check.ts";
+import type { DelegatedCheckContext, DelegatedCheckRequest } from "./delegated-check.ts";
+import { lookupResourcesDelegated } from "./delegated-lookup.ts";
 import { contextKeyOf } from "./dispatcher.ts";
 import type { DispatchCheckRequest, DispatchCheckResult } from "./dispatcher.ts";
-import type { CheckRequest, CheckResult, EngineDependencies, EngineOptions, EngineStats, ExpandTree, RequestOptions } from "./engine-types.ts";
+import type {
+  BudgetCounter,
+  CheckRequest,
+  CheckResult,
+  DelegationExplanation,
+  EngineDependencies,
+  EngineOptions,
+  EngineStats,
+  ExpandTree,
+  RequestOptions,
+} from "./engine-types.ts";
 import { RequestAbortedError } from "./errors.ts";
 import { expandPermission } from "./expand.ts";
 import { FastPath } from "./fast-path.ts";
@@ -18,7 +31,7 @@ import type { LookupOptions, LookupResourcesRequest, LookupResult, LookupSubject
 import { sortedMissingParameters } from "./membership.ts";
 import { RequestMemoDispatcher } from "./request-memo-dispatcher.ts";
 import { SchemaDependencies } from "./schema-dependencies.ts";
-import { validateCheckRequest, validateResourcePermission } from "./validate-request.ts";
+import { validateCheckRequest, validateLookupResourcesRequest, validateResourcePermission } from "./validate-request.ts";
 
 /** DEFAULTS: SpiceDB's default dispatch depth; the next two bound pathological requests only. */
 const DEFAULTS: EngineOptions = { maxDepth: 50, maxDispatches: 100_000, maxExpandNodes: 10_000, cacheEntries: 100_000, lookupCacheResults: 1_000_000 };
@@ -37,6 +50,7 @@ export class Engine {
   readonly #fastPath: FastPath | undefined;
   readonly #lookups = { fromIndex: 0, fromStore: 0, checkedCandidates: 0 };
   readonly #lookupCache: LookupCache | undefined;
+  readonly #budgets: BudgetCounter | undefined;
 
   /**
    * Throws InvalidArgumentError (naming the option) unless every limit is a positive integer and
@@ -57,6 +71,7 @@ export class Engine {
       }
     }
     this.#options = merged;
+    this.#budgets = dependencies.budgets;
     const { index, follower } = dependencies;
     if (index !== undefined && follower !== undefined) {
       throw new InvalidArgumentError("index: give either a graph index or a follower, not both", { field: "index" });
@@ -80,8 +95,10 @@ export class Engine {
    * check answers `request`. Rejects with FailedPreconditionError or InvalidArgumentError for a
    * request the schema cannot answer (see validateCheckRequest), DepthExceededError past maxDepth
    * (unless another branch decides the answer), DispatchLimitExceededError past maxDispatches,
-   * RequestAbortedError once `options.signal` aborts, CaveatEvaluationUnavailableError when a
-   * caveat would need evaluating. With `trace`, the result explains itself; without it no trace
+   * RequestAbortedError once `options.signal` aborts, CaveatEvaluationError when a caveat's
+   * expression fails (a request context value of the wrong type, division by zero, ...). With
+   * `onBehalfOf`, the subject acts for that principal (see checkDelegated: the answer explains its
+   * path and may count a use of an edge's budget). With `trace`, the result explains itself; without it no trace
    * is built. With a graph index, an untraced check takes the fast path (see FastPath): the same
    * answers and errors, except that nesting through closed relations (nested groups) costs no
    * depth, so it answers where the plain walk would fail with DepthExceededError, and the closure
@@ -89,6 +106,9 @@ export class Engine {
    */
   async check(reader: RelationshipReader, schema: Schema, request: CheckRequest, options: RequestOptions = {}): Promise<CheckResult> {
     validateCheckRequest(schema, request);
+    if (request.onBehalfOf !== undefined) {
+      return checkDelegated(this.#delegatedContext(reader, schema, options), { ...request, onBehalfOf: request.onBehalfOf }, true);
+    }
     const trace = options.trace ?? false;
     const plain = async (signal: AbortSignal | undefined): Promise<CheckResult> =>
       toCheckResult(await this.#dispatcher(reader, schema, trace, signal).dispatchCheck(rootRequest(request)), trace);
@@ -121,6 +141,10 @@ export class Engine {
       try {
         validateCheckRequest(schema, request);
         if (options.signal?.aborted === true) throw new RequestAbortedError("check", options.signal.reason);
+        if (request.onBehalfOf !== undefined) {
+          answers.push({ result: await checkDelegated(this.#delegatedContext(reader, schema, options), { ...request, onBehalfOf: request.onBehalfOf }, true) });
+          continue;
+        }
         // Items answered from the index or the cache share the session's memo; the others share
         // the plain walk's, created for the first of them.
         let result = session?.answer(request);
@@ -159,6 +183,17 @@ export class Engine {
   }
 
   /**
+   * explainDelegation says how `request` (with onBehalfOf) would be decided, path hop by hop, without
+   * counting a use of any budget (Expand shows it beside the principal's tree). Rejects as check.
+   */
+  async explainDelegation(reader: RelationshipReader, schema: Schema, request: DelegatedCheckRequest, options: Omit<RequestOptions, "trace"> = {}): Promise<DelegationExplanation> {
+    validateCheckRequest(schema, request);
+    const result = await checkDelegated(this.#delegatedContext(reader, schema, options), request, false);
+    if (result.delegation === undefined) throw new BugError("a delegated check always explains its path");
+    return result.delegation;
+  }
+
+  /**
    * lookupResources finds every resource of request.resourceType on which request.subject has
    * request.permission, as Check would answer it (never a DENIED one; CONDITIONAL ones with their
    * missing parameters), and resolves to them as an iterable in lookup order from `options.after`,
@@ -171,6 +206,17 @@ export class Engine {
    * RequestAbortedError once `options.signal` aborts (reading the results throws it then too).
    */
   lookupResources(reader: RelationshipReader, schema: Schema, request: LookupResourcesRequest, options: LookupOptions = {}): Promise<Iterable<LookupResult>> {
+    const principal = request.onBehalfOf;
+    if (principal !== undefined) {
+      return (async () => {
+        validateLookupResourcesRequest(schema, request);
+        const context = {
+          ...this.#delegatedContext(reader, schema, options),
+          lookup: (plain: LookupResourcesRequest) => this.lookupResources(reader, schema, plain, { signal: options.signal }),
+        };
+        return lookupResourcesDelegated(context, { ...request, onBehalfOf: principal }, options);
+      })();
+    }
     return lookupResources(reader, schema, request, options, this.#lookupContext(reader, schema, options.signal));
   }
 
@@ -185,6 +231,16 @@ export class Engine {
    */
   lookupSubjects(reader: RelationshipReader, schema: Schema, request: LookupSubjectsRequest, options: LookupOptions = {}): Promise<Iterable<LookupSubjectsResult>> {
     return lookupSubjects(reader, schema, request, options, this.#lookupContext(reader, schema, options.signal));
+  }
+
+  #delegatedContext(reader: RelationshipReader, schema: Schema, options: RequestOptions): DelegatedCheckContext {
+    return {
+      reader,
+      schema,
+      check: (plain) => this.check(reader, schema, { ...plain, onBehalfOf: undefined }, options),
+      caveat: (caveat, context) => evaluateCaveat(schema, caveat, context),
+      budgets: this.#budgets,
+    };
   }
 
   #lookupContext(reader: RelationshipReader, schema: Schema, signal: AbortSignal | undefined): LookupContext {
@@ -210,7 +266,7 @@ export class Engine {
     const { maxDepth, maxDispatches } = this.#options;
     const budget = new BudgetDispatcher({ maxDispatches, signal });
     const memo = new RequestMemoDispatcher(maxDepth);
-    const caveats = new MissingParametersCaveatEvaluator(schema);
+    const caveats = new CelCaveatEvaluator(schema);
     memo.setDelegate(new LocalDispatcher({ reader, schema, caveats, maxDepth, trace, redispatch: budget }));
     budget.setDelegate(memo);
     return budget;

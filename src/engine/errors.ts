@@ -1,4 +1,4 @@
-import { AuthzError, FailedPreconditionError, ResourceExhaustedError, formatObjectRef } from "../tuple/index.ts";
+import { AuthzError, InvalidArgumentError, ResourceExhaustedError, formatObjectRef } from "../tuple/index.ts";
 import type { ObjectRef } from "../tuple/index.ts";
 
 /**
@@ -21,12 +21,20 @@ export class DepthExceededError extends ResourceExhaustedError {
 }
 
 /**
- * CaveatEvaluationUnavailableError: a caveated relationship had every parameter of its caveat
- * supplied, so the answer depends on evaluating the caveat's CEL expression, which this version
- * of the engine cannot do yet. Missing parameters, by contrast, give a CONDITIONAL answer.
+ * CaveatEvaluationError: evaluating a caveat's CEL expression failed for the context at hand
+ * (division by zero, integer overflow, a failed conversion such as `int("x")`, an invalid CIDR in
+ * `in_cidr`). It is INVALID_ARGUMENT, as SpiceDB reports ERROR_REASON_CAVEAT_EVALUATION_ERROR: the
+ * context supplied (with the relationship's) makes the expression fail. `caveatName` names the
+ * caveat; the message quotes CEL's error. Missing parameters are not an error: they give CONDITIONAL.
  */
-export class CaveatEvaluationUnavailableError extends FailedPreconditionError {
-  override name = "CaveatEvaluationUnavailableError";
+export class CaveatEvaluationError extends InvalidArgumentError {
+  override name = "CaveatEvaluationError";
+  readonly caveatName: string;
+
+  constructor(caveatName: string, message: string) {
+    super(`context: evaluating caveat \`${caveatName}\` failed: ${message}`, { field: "context" });
+    this.caveatName = caveatName;
+  }
 }
 
 /**

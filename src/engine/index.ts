@@ -5,7 +5,7 @@ export {
   DispatchLimitExceededError,
   ExpandLimitExceededError,
   RequestAbortedError,
-  CaveatEvaluationUnavailableError,
+  CaveatEvaluationError,
 } from "./errors.ts";
 export type {
   Permissionship,
@@ -18,6 +18,11 @@ export type {
   LookupStats,
   EngineDependencies,
   RequestOptions,
+  BudgetCounter,
+  DelegationHop,
+  DelegationExplanation,
 } from "./engine-types.ts";
+export { planGrant, planRevoke, listDelegations } from "./delegation-grants.ts";
+export type { GrantRequest, GrantPlan, RevokeSelector, DelegationListFilter, ListedDelegation } from "./delegation-types.ts";
 export type { LookupResourcesRequest, LookupSubjectsRequest, LookupResult, LookupSubjectsResult, LookupOptions } from "./lookup-types.ts";
 export { compareLookupOrder } from "./lookup-order.ts";

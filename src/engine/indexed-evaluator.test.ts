@@ -159,16 +159,15 @@ definition doc {
   });
 
   it("visits every operand where caveats are in reach, so that it never misses an error the plain walk meets first", async () => {
-    // The plain walk reads doc:d's parents in id order: folder:f1 first, whose caveat has all its
-    // parameters and so cannot be evaluated (an error). The index numbers f2 first (it was named
-    // first): stopping at f2's "allowed" would hide that error.
+    // The plain walk reads doc:d's parents in id order: folder:f1 first, whose caveat fails to
+    // evaluate (the request's `level` is no int: an error). The index numbers f2 first (it was
+    // named first): stopping at f2's "allowed" would hide that error.
     const fixture = await follow(CAVEATED_FOLDERS, ["doc:d#parent@folder:f2", "folder:f2#viewer@user:bob"]);
-    await fixture.touch('folder:f1#viewer@user:bob[only_if:{"flag":true,"level":3}]', "doc:d#parent@folder:f1");
+    await fixture.touch('folder:f1#viewer@user:bob[only_if:{"flag":true}]', "doc:d#parent@folder:f1");
     expect(evaluate(evaluator(fixture), "doc:d", "view", "user:bob")).toBe(FALL_BACK);
-    await expect(new Engine().check(fixture.reader(), fixture.schema, checkRequest("doc:d", "view", "user:bob"))).rejects.toThrow(/caveat/);
-    await expect(new Engine({}, { follower: fixture.follower }).check(fixture.reader(), fixture.schema, checkRequest("doc:d", "view", "user:bob"))).rejects.toThrow(
-      /caveat/,
-    );
+    const request = checkRequest("doc:d", "view", "user:bob", { level: "high" });
+    await expect(new Engine().check(fixture.reader(), fixture.schema, request)).rejects.toThrow(/caveat/);
+    await expect(new Engine({}, { follower: fixture.follower }).check(fixture.reader(), fixture.schema, request)).rejects.toThrow(/caveat/);
   });
 });
 

@@ -10,6 +10,8 @@ export interface LookupResourcesRequest {
   readonly permission: string;
   readonly subject: SubjectRef;
   readonly context?: Readonly<Record<string, unknown>> | undefined;
+  /** onBehalfOf: `subject` acts for this principal (see CheckRequest.onBehalfOf). */
+  readonly onBehalfOf?: ObjectRef | undefined;
 }
 
 /**

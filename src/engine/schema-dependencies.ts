@@ -8,7 +8,7 @@ import type { PermissionExpression, Schema } from "../schema/index.ts";
  * computed names, arrows (the tupleset and the target on each of its allowed subject types) and
  * allowed userset subjects, transitively, itself included when it is a relation. `caveated` is
  * true when one of them allows a caveated subject type (a caveat can make the plain walk throw
- * CaveatEvaluationUnavailableError, so the evaluation order matters); `expiring` when one of them
+ * CaveatEvaluationError, so the evaluation order matters); `expiring` when one of them
  * allows an expiring subject type (an answer that may change with the clock, not only with the
  * revision).
  */

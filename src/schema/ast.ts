@@ -20,11 +20,11 @@ export interface SchemaAst {
   readonly caveats: readonly CaveatAst[];
 }
 
-/** DefinitionAst is `definition name { ... }`; `members` keeps relations and permissions in order. */
+/** DefinitionAst is `definition name { ... }`; `members` keeps relations, permissions and delegations in order. */
 export interface DefinitionAst {
   readonly name: NameAst;
   readonly comment: string | undefined;
-  readonly members: readonly (RelationAst | PermissionAst)[];
+  readonly members: readonly (RelationAst | PermissionAst | DelegationAst)[];
 }
 
 /** RelationAst is `relation name: a | b#c | d:*`, with one TypeReferenceAst per alternative. */
@@ -45,6 +45,43 @@ export interface TypeReferenceAst {
   readonly wildcard: boolean;
   readonly caveat: NameAst | undefined;
   readonly expiration: boolean;
+}
+
+/**
+ * DelegationAst is `delegation name: user | agent with cav { options }`: its principal types and its
+ * options in the order written (duplicates and a missing `scope` are the compiler's to report).
+ * `open` is where the options block starts.
+ */
+export interface DelegationAst {
+  readonly kind: "delegation";
+  readonly name: NameAst;
+  readonly comment: string | undefined;
+  readonly principals: readonly DelegationPrincipalAst[];
+  readonly options: readonly DelegationOptionAst[];
+  readonly open: SourcePosition;
+}
+
+/** DelegationPrincipalAst is one principal type of a delegation: `user` or `user with cav`. */
+export interface DelegationPrincipalAst {
+  readonly type: NameAst;
+  readonly caveat: NameAst | undefined;
+}
+
+/**
+ * DelegationOptionAst is one option of a delegation block, `keyword` as written:
+ * - `scope`: its entries (`document#view`, `document#*`, or `*` alone: type and permission `*`);
+ * - `max_lifetime` / `max_chain`: the value as written (`30d`, `2`), checked by the compiler;
+ * - `ceiling`: a flag.
+ */
+export type DelegationOptionAst =
+  | { readonly kind: "scope"; readonly keyword: NameAst; readonly entries: readonly ScopeEntryAst[] }
+  | { readonly kind: "max_lifetime" | "max_chain"; readonly keyword: NameAst; readonly value: NameAst }
+  | { readonly kind: "ceiling"; readonly keyword: NameAst };
+
+/** ScopeEntryAst is one `type#permission` of a scope; `*` is written as type and permission `*`. */
+export interface ScopeEntryAst {
+  readonly type: NameAst;
+  readonly permission: NameAst;
 }
 
 /** PermissionAst is `permission name = expression`. */

@@ -3,6 +3,7 @@ import type {
   CaveatAst,
   CaveatTypeAst,
   DefinitionAst,
+  DelegationAst,
   ExpressionAst,
   NameAst,
   PermissionAst,
@@ -11,6 +12,7 @@ import type {
   SourcePosition,
   TypeReferenceAst,
 } from "./ast.ts";
+import { compileDelegation } from "./delegation-compiler.ts";
 import { didYouMean } from "./did-you-mean.ts";
 import { SchemaError } from "./errors.ts";
 import type { SchemaDiagnostic } from "./errors.ts";
@@ -20,6 +22,7 @@ import type {
   CaveatDefinition,
   CaveatParameterType,
   Definition,
+  Delegation,
   Permission,
   PermissionExpression,
   Relation,
@@ -62,7 +65,15 @@ interface DefinitionScope {
   readonly ast: DefinitionAst;
   readonly relations: Map<string, RelationAst>;
   readonly permissions: Map<string, PermissionAst>;
+  readonly delegations: Map<string, DelegationAst>;
 }
+
+// Caveats Mandate defines itself (`mandate/delegation` on delegation edges) carry this prefix.
+const RESERVED_CAVEAT_PREFIX = "mandate/";
+
+// Why a delegation is never part of a permission: its edges are checked only with `onBehalfOf`.
+const DELEGATION_NOT_A_SET =
+  "a delegation is not a set of subjects: its edges let an actor act for a principal only in a check made on the principal's behalf";
 
 /** WildcardPath is a wildcard `type:*` reached from a relation, and the relation `via` that allows it. */
 interface WildcardPath {
@@ -138,6 +149,9 @@ class Compiler {
     for (const item of inOrder) {
       if (!claim(item.ast.name, item.kind)) continue;
       if (item.kind === "caveat") {
+        if (item.ast.name.text.startsWith(RESERVED_CAVEAT_PREFIX)) {
+          this.#report(item.ast.name.position, `caveat name "${item.ast.name.text}" is reserved: the prefix \`${RESERVED_CAVEAT_PREFIX}\` belongs to Mandate's own caveats`);
+        }
         this.#caveats.set(item.ast.name.text, item.ast);
       } else {
         this.#scopes.set(item.ast.name.text, this.#collectMembers(item.ast));
@@ -145,22 +159,35 @@ class Compiler {
     }
   }
 
-  // Relations and permissions share one namespace per definition.
+  // Relations, permissions and delegations share one namespace per definition.
   #collectMembers(ast: DefinitionAst): DefinitionScope {
-    const scope: DefinitionScope = { ast, relations: new Map(), permissions: new Map() };
+    const scope: DefinitionScope = { ast, relations: new Map(), permissions: new Map(), delegations: new Map() };
     for (const member of ast.members) {
       this.#checkName(member.name, MEMBER_NAME, member.kind);
-      const existing = scope.relations.get(member.name.text) ?? scope.permissions.get(member.name.text);
+      const name = member.name.text;
+      const existing = scope.relations.get(name) ?? scope.permissions.get(name) ?? scope.delegations.get(name);
       if (existing !== undefined) {
         const at = `${existing.name.position.line}:${existing.name.position.column}`;
+        const shared = scope.delegations.size > 0 || member.kind === "delegation" ? "relations, permissions and delegations" : "relations and permissions";
         this.#report(
           member.name.position,
-          `${member.kind} "${member.name.text}" is already declared as a ${existing.kind} on definition "${ast.name.text}" at ${at} (relations and permissions share one namespace)`,
+          `${member.kind} "${name}" is already declared as a ${existing.kind} on definition "${ast.name.text}" at ${at} (${shared} share one namespace)`,
         );
         continue;
       }
-      if (member.kind === "relation") scope.relations.set(member.name.text, member);
-      else scope.permissions.set(member.name.text, member);
+      switch (member.kind) {
+        case "relation":
+          scope.relations.set(name, member);
+          break;
+        case "permission":
+          scope.permissions.set(name, member);
+          break;
+        case "delegation":
+          scope.delegations.set(name, member);
+          break;
+        default:
+          assertNever(member, "definition member");
+      }
     }
     return scope;
   }
@@ -242,7 +269,12 @@ class Compiler {
     for (const ast of scope.permissions.values()) {
       permissions.set(ast.name.text, { name: ast.name.text, comment: ast.comment, expression: this.#compileExpression(scope, ast, ast.expression) });
     }
-    return { name: scope.ast.name.text, comment: scope.ast.comment, relations, permissions };
+    const delegations = new Map<string, Delegation>();
+    const context = { definitions: this.#scopes, caveats: new Set(this.#caveats.keys()), report: this.#report.bind(this) };
+    for (const ast of scope.delegations.values()) {
+      delegations.set(ast.name.text, compileDelegation(ast, scope.ast.name.text, context));
+    }
+    return { name: scope.ast.name.text, comment: scope.ast.comment, relations, permissions, delegations };
   }
 
   #compileAllowedSubjects(scope: DefinitionScope, relation: RelationAst): AllowedSubject[] {
@@ -278,7 +310,9 @@ class Compiler {
     } else if (reference.relation !== undefined) {
       const name = reference.relation.text;
       const subjectRelation = target.relations.get(name);
-      if (subjectRelation === undefined && !target.permissions.has(name)) {
+      if (target.delegations.has(name)) {
+        this.#report(reference.relation.position, `\`${typeName}#${name}\` is a delegation, which cannot be a subject type, in ${where}; ${DELEGATION_NOT_A_SET}`);
+      } else if (subjectRelation === undefined && !target.permissions.has(name)) {
         this.#report(
           reference.relation.position,
           `relation or permission "${name}" is not defined on definition "${typeName}", in ${where}${didYouMean(name, memberNames(target))}`,
@@ -377,7 +411,9 @@ class Compiler {
           subtract: this.#compileExpression(scope, permission, ast.right),
         };
       case "reference":
-        if (!scope.relations.has(ast.name.text) && !scope.permissions.has(ast.name.text)) {
+        if (scope.delegations.has(ast.name.text)) {
+          this.#report(ast.name.position, this.#delegationReferenced(scope.ast.name.text, ast.name.text, permission));
+        } else if (!scope.relations.has(ast.name.text) && !scope.permissions.has(ast.name.text)) {
           this.#report(ast.name.position, this.#notDefinedOn(scope, ast.name.text, permission));
         }
         return { kind: "computed", name: ast.name.text };
@@ -396,8 +432,16 @@ class Compiler {
     return `relation or permission "${name}" is not defined on definition "${definition}", in permission "${permission.name.text}"${didYouMean(name, memberNames(scope))}`;
   }
 
+  #delegationReferenced(definition: string, name: string, permission: PermissionAst): string {
+    return `"${name}" is a delegation on definition "${definition}", which permission "${permission.name.text}" cannot refer to; ${DELEGATION_NOT_A_SET}`;
+  }
+
   #checkArrow(scope: DefinitionScope, permission: PermissionAst, tupleset: NameAst, target: NameAst): void {
     const definition = scope.ast.name.text;
+    if (scope.delegations.has(tupleset.text)) {
+      this.#report(tupleset.position, this.#delegationReferenced(definition, tupleset.text, permission));
+      return;
+    }
     if (scope.permissions.has(tupleset.text)) {
       this.#report(
         tupleset.position,
@@ -422,6 +466,11 @@ class Compiler {
     // SpiceDB accepts an arrow whose target exists on only some subject types of the tupleset
     // (the others contribute nothing); we reject only a target missing on every one of them.
     const subjectScopes = relation.types.map((type) => this.#scopes.get(type.type.text));
+    const delegating = relation.types.find((type) => this.#scopes.get(type.type.text)?.delegations.has(target.text) === true);
+    if (delegating !== undefined) {
+      this.#report(target.position, this.#delegationReferenced(delegating.type.text, target.text, permission));
+      return;
+    }
     if (subjectScopes.some((subject) => subject === undefined)) return;
     const found = subjectScopes.some((subject) => subject !== undefined && (subject.relations.has(target.text) || subject.permissions.has(target.text)));
     if (found) return;

@@ -1,4 +1,4 @@
-import type { AllowedSubject } from "./model.ts";
+import type { AllowedSubject, DelegationPrincipal } from "./model.ts";
 
 /**
  * formatAllowedSubject renders an allowed subject type as it is written in a schema:
@@ -10,4 +10,9 @@ export function formatAllowedSubject(subject: AllowedSubject): string {
   if (subject.caveat !== undefined) return `${base} with ${subject.caveat}`;
   if (subject.expiration) return `${base} with expiration`;
   return base;
+}
+
+/** formatDelegationPrincipal renders a delegation's principal type as written: `user`, `user with on_ticket`. */
+export function formatDelegationPrincipal(principal: DelegationPrincipal): string {
+  return principal.caveat === undefined ? principal.type : `${principal.type} with ${principal.caveat}`;
 }

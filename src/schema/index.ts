@@ -2,6 +2,9 @@
 export type {
   Schema,
   Definition,
+  Delegation,
+  DelegationPrincipal,
+  ScopeEntry,
   Relation,
   AllowedSubject,
   Permission,
@@ -20,5 +23,20 @@ export {
   findRelationOrPermission,
 } from "./relationship-validator.ts";
 export type { RelationOrPermission } from "./relationship-validator.ts";
+export { validateCaveatContext, validateCaveatValue, caveatNumber, decodeBase64, parseDuration, parseTimestamp } from "./caveat-context.ts";
+export type { Timestamp } from "./caveat-context.ts";
+export { parseIpAddress, ipInCidr, formatIpAddress } from "./ip-address.ts";
+export type { IpAddress } from "./ip-address.ts";
 export { removedSubjectPatterns } from "./schema-change.ts";
 export type { RelationshipPattern } from "./schema-change.ts";
+export {
+  DELEGATION_CAVEAT,
+  grantToRelationship,
+  grantFromRelationship,
+  validateGrant,
+  scopeCovers,
+  scopeWithin,
+  parseScopeEntry,
+  formatScopeEntry,
+} from "./delegation-grant.ts";
+export type { DelegationGrant } from "./delegation-grant.ts";

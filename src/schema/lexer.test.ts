@@ -15,6 +15,7 @@ describe("lex", () => {
     ["a block comment hides its line breaks", "aaa /* one\ntwo */ + bbb", ["aaa", "+", "bbb", "NL", "eof"]],
     ["an arrow is one token and a minus another", "aaa->bbb - ccc", ["aaa", "->", "bbb", "-", "ccc", "NL", "eof"]],
     ["a prefixed name is one identifier", "acme/eng/user", ["acme/eng/user", "NL", "eof"]],
+    ["a number with its unit letters is one token and ends a statement", "max_lifetime 1h30m\nmax_chain 2", ["max_lifetime", "number", "NL", "max_chain", "number", "NL", "eof"]],
   ])("%s", (_, source, expected) => {
     expect(kinds(source)).toEqual(expected);
   });

@@ -3,10 +3,13 @@ import { SchemaError } from "./errors.ts";
 
 /**
  * TokenKind is the kind of a token: an identifier (keywords are identifiers; the parser decides),
- * a punctuation mark, `cel` (the raw text of a caveat body), or `eof`.
+ * a number (a digit followed by letters, digits, `_` and `.`: `2`, `30d`, `1h30m`; only a
+ * delegation's options take one, the parser checks its form), a punctuation mark, `cel` (the raw
+ * text of a caveat body), or `eof`.
  */
 export type TokenKind =
   | "identifier"
+  | "number"
   | "{"
   | "}"
   | "("
@@ -43,7 +46,7 @@ export interface Token {
 // As in SpiceDB's lexer (and Go's), a line break ends a statement when the token before it can
 // end one. This is what makes `relation a: user relation b: user` (one line) an error while
 // `permission p = a +` followed by `b` on the next line is one expression.
-const ENDS_STATEMENT: ReadonlySet<TokenKind> = new Set<TokenKind>(["identifier", ")", "*", "}"]);
+const ENDS_STATEMENT: ReadonlySet<TokenKind> = new Set<TokenKind>(["identifier", "number", ")", "*", "}"]);
 
 const PUNCTUATION: ReadonlyMap<string, TokenKind> = new Map<string, TokenKind>([
   ["{", "{"],
@@ -106,6 +109,8 @@ class Lexer {
         this.#blockComment();
       } else if (/[A-Za-z_]/.test(char)) {
         this.#identifier();
+      } else if (/[0-9]/.test(char)) {
+        this.#number();
       } else if (this.#source.startsWith("->", this.#offset)) {
         this.#emit("->", "->", this.#position());
         this.#advance(2);
@@ -164,6 +169,13 @@ class Lexer {
     const text = match?.[0] ?? "";
     if (text === "caveat" && this.#depth === 0) this.#awaitingCaveatBody = true;
     this.#emit("identifier", text, start);
+    this.#advance(text.length);
+  }
+
+  #number(): void {
+    const start = this.#position();
+    const text = /^[0-9][A-Za-z0-9_.]*/.exec(this.#source.slice(this.#offset, this.#offset + 1024))?.[0] ?? "";
+    this.#emit("number", text, start);
     this.#advance(text.length);
   }
 

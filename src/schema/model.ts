@@ -17,6 +17,51 @@ export interface Definition {
   readonly comment?: string | undefined;
   readonly relations: ReadonlyMap<string, Relation>;
   readonly permissions: ReadonlyMap<string, Permission>;
+  /** delegations: the `delegation` declarations of this definition, keyed by name (empty for most definitions). */
+  readonly delegations: ReadonlyMap<string, Delegation>;
+}
+
+/**
+ * Delegation is `delegation acts_for: user | agent with on_ticket { ... }` in the definition of an
+ * actor type (an AI agent, a service account): objects of `actorType` may act on behalf of
+ * objects of the principal types, through edges stored as relationships
+ * `agent:copilot#acts_for@user:ann` (see delegation-grant.ts). Its name shares the namespace of the
+ * definition's relations and permissions, and no permission may refer to it. The block:
+ * - `scope document#view | document#edit | repository#*` (or `scope *`): the most an edge may cover;
+ *   required;
+ * - `max_lifetime 30d`: the longest an edge may live from when it is granted (default 24h: no edge
+ *   is forever); units d, h, m, s, combinable (`1h30m`);
+ * - `max_chain 3`: the most hops a path of edges may have through an edge of this delegation
+ *   (default 1: no sub-delegation);
+ * - `ceiling`: the actor's own grants cap what it may do for anyone.
+ */
+export interface Delegation {
+  readonly name: string;
+  readonly comment?: string | undefined;
+  readonly actorType: string;
+  readonly principals: readonly DelegationPrincipal[];
+  readonly scope: readonly ScopeEntry[];
+  readonly maxLifetimeMs: number;
+  readonly maxChain: number;
+  readonly ceiling: boolean;
+}
+
+/**
+ * DelegationPrincipal is one alternative of a delegation's principal types: `user` (edges carry no
+ * caveat) or `user with on_ticket` (edges carry that caveat). `user | user with on_ticket` allows both.
+ */
+export interface DelegationPrincipal {
+  readonly type: string;
+  readonly caveat?: string | undefined;
+}
+
+/**
+ * ScopeEntry is one `type#permission` a delegation covers: `document#view`; `document#*` (every
+ * relation and permission of document: permission "*"); `*` (everything: type and permission "*").
+ */
+export interface ScopeEntry {
+  readonly type: string;
+  readonly permission: string;
 }
 
 /** Relation is `relation name: user | group#member | user:*`: stored data with allowed subject types. */

@@ -3,14 +3,19 @@ import type {
   CaveatParameterAst,
   CaveatTypeAst,
   DefinitionAst,
+  DelegationAst,
+  DelegationOptionAst,
+  DelegationPrincipalAst,
   ExpressionAst,
   NameAst,
   PermissionAst,
   RelationAst,
   SchemaAst,
+  ScopeEntryAst,
   SourcePosition,
   TypeReferenceAst,
 } from "./ast.ts";
+import { didYouMean } from "./did-you-mean.ts";
 import { SchemaError } from "./errors.ts";
 import { lex } from "./lexer.ts";
 import type { Token, TokenKind } from "./lexer.ts";
@@ -32,6 +37,9 @@ const MAX_NESTING = 100;
  * recursively; the bound keeps that depth safe.
  */
 const MAX_OPERANDS = 1000;
+
+// The options of a delegation block; like `any` or `expiration`, they are keywords only there.
+const DELEGATION_OPTIONS = ["scope", "max_lifetime", "max_chain", "ceiling"] as const;
 
 /**
  * parseSchema turns schema text into its AST. It checks syntax only (names are resolved by the
@@ -103,7 +111,7 @@ class Parser {
     const keyword = this.#next();
     const name = this.#expectName("a definition name", true);
     this.#expect("{", `after \`definition ${name.text}\``);
-    const members: (RelationAst | PermissionAst)[] = [];
+    const members: (RelationAst | PermissionAst | DelegationAst)[] = [];
     for (;;) {
       const token = this.#peek();
       if (token.kind === ";") {
@@ -115,8 +123,10 @@ class Parser {
         members.push(this.#parseRelation());
       } else if (this.#isWord(token, "permission")) {
         members.push(this.#parsePermission());
+      } else if (this.#isWord(token, "delegation")) {
+        members.push(this.#parseDelegation());
       } else {
-        this.#fail(token.position, `expected \`relation\`, \`permission\` or \`}\` in definition "${name.text}", found ${describe(token)}`);
+        this.#fail(token.position, `expected \`relation\`, \`permission\`, \`delegation\` or \`}\` in definition "${name.text}", found ${describe(token)}`);
       }
       this.#expectStatementEnd(members[members.length - 1]?.kind ?? "relation", false);
     }
@@ -174,6 +184,104 @@ class Parser {
       }
     }
     return { type, relation, wildcard, caveat, expiration };
+  }
+
+  // `delegation name: user | agent with cav { scope ...; max_lifetime 30d; max_chain 2; ceiling }`.
+  // `delegation` is a keyword only here, where a member statement starts (SpiceDB reserves no such word).
+  #parseDelegation(): DelegationAst {
+    const keyword = this.#next();
+    const name = this.#expectName("a delegation name", true);
+    this.#expect(":", `after \`delegation ${name.text}\` (write \`delegation ${name.text}: user { scope document#view }\`)`);
+    const principals = [this.#parseDelegationPrincipal()];
+    while (this.#peek().kind === "|") {
+      this.#next();
+      principals.push(this.#parseDelegationPrincipal());
+    }
+    const open = this.#expect("{", `after the principal types of delegation "${name.text}" (its options go in a block: \`{ scope document#view }\`)`);
+    const options: DelegationOptionAst[] = [];
+    for (;;) {
+      const token = this.#peek();
+      if (token.kind === ";") {
+        this.#next();
+        continue;
+      }
+      if (token.kind === "}") break;
+      options.push(this.#parseDelegationOption(name.text));
+      this.#expectStatementEnd("delegation option", false);
+    }
+    this.#next();
+    return { kind: "delegation", name, comment: keyword.comment, principals, options, open: open.position };
+  }
+
+  // A principal is an object type, optionally with a caveat: edges name one object of it, and
+  // always expire (max_lifetime), so usersets, wildcards and `with expiration` have no meaning here.
+  #parseDelegationPrincipal(): DelegationPrincipalAst {
+    const type = this.#expectName("a definition name", true);
+    const after = this.#peek();
+    if (after.kind === "#") {
+      this.#fail(after.position, `a delegation acts for one object, not a userset: write \`${type.text}\` instead of \`${type.text}#...\``);
+    }
+    if (after.kind === ":") {
+      this.#fail(after.position, `a delegation acts for one object, not a wildcard: write \`${type.text}\` instead of \`${type.text}:*\``);
+    }
+    if (!this.#isWord(after, "with")) return { type, caveat: undefined };
+    this.#next();
+    const caveat = this.#expectName("a caveat name after `with`", false);
+    const alwaysExpire = "delegation edges always expire (at most max_lifetime after they are granted)";
+    if (caveat.text === "expiration" && this.#expirationEnabled) {
+      this.#fail(caveat.position, `${alwaysExpire}: remove \`with expiration\``);
+    }
+    if (this.#isWord(this.#peek(), "and")) this.#fail(this.#peek().position, `${alwaysExpire}: remove \`and expiration\``);
+    return { type, caveat };
+  }
+
+  #parseDelegationOption(delegation: string): DelegationOptionAst {
+    const keyword = this.#expectName(`an option of delegation "${delegation}" (${DELEGATION_OPTIONS.join(", ")}) or \`}\``, false);
+    switch (keyword.text) {
+      case "scope": {
+        const entries = [this.#parseScopeEntry()];
+        while (this.#peek().kind === "|") {
+          this.#next();
+          entries.push(this.#parseScopeEntry());
+        }
+        return { kind: "scope", keyword, entries };
+      }
+      case "max_lifetime":
+      case "max_chain": {
+        const value = this.#peek();
+        if (value.kind !== "number" && value.kind !== "identifier") {
+          const example = keyword.text === "max_chain" ? "a number of hops: `max_chain 2`" : "a duration: `max_lifetime 30d` or `1h30m`";
+          this.#fail(value.position, `expected ${example}, found ${describe(value)}`);
+        }
+        this.#next();
+        return { kind: keyword.text, keyword, value: { text: value.text, position: value.position } };
+      }
+      case "ceiling":
+        return { kind: "ceiling", keyword };
+      default:
+        return this.#fail(
+          keyword.position,
+          `unknown option "${keyword.text}" in delegation "${delegation}"; the options are ${DELEGATION_OPTIONS.join(", ")}${didYouMean(keyword.text, DELEGATION_OPTIONS)}`,
+        );
+    }
+  }
+
+  // `document#view`, `document#*`, or `*` (everything).
+  #parseScopeEntry(): ScopeEntryAst {
+    const token = this.#peek();
+    if (token.kind === "*") {
+      this.#next();
+      const star = { text: "*", position: token.position };
+      return { type: star, permission: star };
+    }
+    const type = this.#expectName("a scope entry (`document#view`, `document#*` or `*`)", true);
+    this.#expect("#", `after \`${type.text}\` in a scope (write \`${type.text}#view\` or \`${type.text}#*\`)`);
+    const permission = this.#peek();
+    if (permission.kind === "*") {
+      this.#next();
+      return { type, permission: { text: "*", position: permission.position } };
+    }
+    return { type, permission: this.#expectName(`a relation or permission name (or \`*\`) after \`${type.text}#\``, true) };
   }
 
   #parsePermission(): PermissionAst {

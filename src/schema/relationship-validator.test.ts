@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { AuthzError, parseRelationship } from "../tuple/index.ts";
 import type { ErrorCode, Relationship } from "../tuple/index.ts";
 import {
+  DELEGATION_CAVEAT,
   compileSchema,
   findRelationOrPermission,
   lookupDefinition,
@@ -140,5 +141,82 @@ describe("lookupDefinition and lookupRelationOrPermission", () => {
     expect(error.code).toBe(FP);
     expect(error.message).toBe(message);
     expect(error.field).toBe(message.split(":")[0]);
+  });
+});
+
+describe("relationships on a delegation", () => {
+  const delegating = compileSchema(`caveat on_ticket(ticket string) { ticket != "" }
+definition user {}
+definition group {
+  relation member: user
+}
+definition document {
+  relation viewer: user
+  permission view = viewer
+}
+definition agent {
+  delegation acts_for: user | user with on_ticket {
+    scope document#view
+    max_lifetime 1d
+  }
+}`);
+  const granted = new Date("2026-11-28T10:00:00.000Z");
+  const edge = (context: Record<string, unknown> = {}, extra: Partial<Relationship> = {}): Relationship =>
+    relationship("agent:b#acts_for@user:h", {
+      caveat: { name: DELEGATION_CAVEAT, context: { id: "g-1", scope: ["document#view"], not_before: granted.toISOString(), granted_at: granted.toISOString(), chain: 1, ...context } },
+      expiresAt: new Date(granted.getTime() + 60 * 60 * 1000),
+      ...extra,
+    });
+
+  it.each<[string, Relationship]>([
+    ["a valid edge", edge()],
+    ["a valid edge with a task caveat", edge({ caveat: "on_ticket", caveat_context: { ticket: "T-1" } })],
+  ])("accepts %s", (_, rel) => {
+    expect(() => validateRelationship(delegating, rel)).not.toThrow();
+  });
+
+  it.each<[string, Relationship, ErrorCode, string]>([
+    ["an edge without the delegation caveat", relationship("agent:b#acts_for@user:h"), IA, "updates[0].relationship.caveat"],
+    ["an edge without an expiration", edge({}, { expiresAt: undefined }), IA, "updates[0].relationship.expiration"],
+    ["an edge with a malformed attribute", edge({ chain: "one" }), IA, "updates[0].relationship.caveat.context.chain"],
+    ["an edge for a principal type not allowed", edge({}, { subject: { type: "group", id: "eng" } }), IA, "updates[0].relationship.subject"],
+    ["an edge for an unknown principal type", edge({}, { subject: { type: "robot", id: "r2" } }), FP, "updates[0].relationship.subject.type"],
+    ["an edge with a scope outside the delegation's", edge({ scope: ["document#viewer"] }), IA, "updates[0].relationship.caveat.context.scope[0]"],
+    ["an edge living past max_lifetime", edge({}, { expiresAt: new Date(granted.getTime() + 2 * 24 * 60 * 60 * 1000) }), IA, "updates[0].relationship.expiration"],
+    ["an edge with a task caveat not allowed", edge({ caveat: "other" }), IA, "updates[0].relationship.caveat.context.caveat"],
+    ["an edge with a task caveat context of the wrong type", edge({ caveat: "on_ticket", caveat_context: { ticket: 1 } }), IA, "updates[0].relationship.caveat.context.caveat_context.ticket"],
+    ["the delegation caveat on a relation", relationship("document:readme#viewer@user:h", { caveat: { name: DELEGATION_CAVEAT, context: {} } }), IA, "updates[0].relationship.caveat"],
+  ])("rejects %s, naming the field of the relationship", (_, rel, code, field) => {
+    const error = failure(() => validateRelationship(delegating, rel, "updates[0].relationship"));
+    expect(error.code).toBe(code);
+    expect(error.field).toBe(field);
+    expect(error.message.startsWith(`${field}: `)).toBe(true);
+  });
+
+  it("says that the delegation caveat is reserved for delegation edges", () => {
+    const error = failure(() => validateRelationship(delegating, relationship("document:readme#viewer@user:h", { caveat: { name: DELEGATION_CAVEAT, context: {} } })));
+    expect(error.message).toBe("relationship.caveat: caveat `mandate/delegation` is reserved for delegation edges, and relation `document#viewer` is not a delegation");
+  });
+
+  it("lets a delete name an edge by actor, delegation and principal alone", () => {
+    expect(() => validateRelationshipForDelete(delegating, relationship("agent:b#acts_for@user:h"))).not.toThrow();
+  });
+
+  it.each<[string, Relationship, ErrorCode, string]>([
+    ["a principal type not allowed", relationship("agent:b#acts_for@group:eng"), IA, "relationship.subject"],
+    ["a userset principal", relationship("agent:b#acts_for@group:eng#member"), IA, "relationship.subject"],
+    ["a wildcard principal", relationship("agent:b#acts_for@user:*"), IA, "relationship.subject"],
+    ["an unknown principal type", relationship("agent:b#acts_for@robot:r2"), FP, "relationship.subject"],
+  ])("rejects a delete of an edge with %s", (_, rel, code, field) => {
+    const error = failure(() => validateRelationshipForDelete(delegating, rel));
+    expect(error.code).toBe(code);
+    expect(error.field).toBe(field);
+  });
+
+  it("finds no relation or permission under a delegation's name, so that a check of it is refused", () => {
+    expect(findRelationOrPermission(delegating, "agent", "acts_for")).toBeUndefined();
+    const error = failure(() => lookupRelationOrPermission(delegating, "agent", "acts_for", "permission"));
+    expect(error.code).toBe(FP);
+    expect(error.message).toBe("permission: relation or permission `acts_for` not found on definition `agent` (`agent#acts_for` is a delegation)");
   });
 });

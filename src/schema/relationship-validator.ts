@@ -1,7 +1,9 @@
-import { FailedPreconditionError, InvalidArgumentError, WILDCARD_ID } from "../tuple/index.ts";
+import { FailedPreconditionError, InvalidArgumentError, WILDCARD_ID, formatSubjectRef } from "../tuple/index.ts";
 import type { Relationship } from "../tuple/index.ts";
-import { formatAllowedSubject } from "./format-allowed-subject.ts";
-import type { AllowedSubject, Definition, Permission, Relation, Schema } from "./model.ts";
+import { validateCaveatContext } from "./caveat-context.ts";
+import { DELEGATION_CAVEAT, readGrant, validateGrantOfRelationship } from "./delegation-grant.ts";
+import { formatAllowedSubject, formatDelegationPrincipal } from "./format-allowed-subject.ts";
+import type { AllowedSubject, Definition, Delegation, Permission, Relation, Schema } from "./model.ts";
 
 /** RelationOrPermission is what a name on a definition resolves to. */
 export type RelationOrPermission =
@@ -23,7 +25,8 @@ export function lookupDefinition(schema: Schema, typeName: string, field: string
 /**
  * findRelationOrPermission resolves `name` on definition `typeName` and returns undefined when
  * either does not exist. It never throws and costs two map lookups, for callers that need only a
- * yes or no (is NAME a relation or permission on TYPE?).
+ * yes or no (is NAME a relation or permission on TYPE?). A delegation is neither: it is not found
+ * (so that checking `agent:b#acts_for@user:h` is refused like an unknown permission).
  */
 export function findRelationOrPermission(schema: Schema, typeName: string, name: string): RelationOrPermission | undefined {
   const definition = schema.definitions.get(typeName);
@@ -42,8 +45,9 @@ export function findRelationOrPermission(schema: Schema, typeName: string, name:
 export function lookupRelationOrPermission(schema: Schema, typeName: string, name: string, field: string): RelationOrPermission {
   const found = findRelationOrPermission(schema, typeName, name);
   if (found !== undefined) return found;
-  lookupDefinition(schema, typeName, field);
-  throw new FailedPreconditionError(`${field}: relation or permission \`${name}\` not found on definition \`${typeName}\``, { field });
+  const definition = lookupDefinition(schema, typeName, field);
+  const delegation = definition.delegations.has(name) ? ` (\`${typeName}#${name}\` is a delegation)` : "";
+  throw new FailedPreconditionError(`${field}: relation or permission \`${name}\` not found on definition \`${typeName}\`${delegation}`, { field });
 }
 
 /**
@@ -55,9 +59,21 @@ export function lookupRelationOrPermission(schema: Schema, typeName: string, nam
  * not allowed, a caveat or expiration that does not match. An allowed subject type must match
  * exactly: `user with expiration` admits only expiring relationships, `user with cav` only ones
  * carrying caveat `cav`, and `user` neither. A caveat the schema does not define is
- * InvalidArgumentError too, as in SpiceDB: no relation of this schema can allow it.
+ * InvalidArgumentError too, as in SpiceDB: no relation of this schema can allow it. Last, the
+ * caveat's stored context must fit the caveat's parameters (validateCaveatContext: an undeclared
+ * key or a value of the wrong type is InvalidArgumentError naming `<field>.caveat.context.<param>`),
+ * as SpiceDB checks a written context with ErrorForUnknownParameters.
+ * A relationship on a delegation (`agent:b#acts_for@user:h`) is valid only as a delegation edge:
+ * caveat DELEGATION_CAVEAT, an expiration and attributes that grantFromRelationship reads and
+ * validateGrant accepts (fields named as in the relationship: `<field>.caveat.context.scope[0]`);
+ * DELEGATION_CAVEAT on any other relation is InvalidArgumentError.
  */
 export function validateRelationship(schema: Schema, relationship: Relationship, field = "relationship"): void {
+  // An edge of a delegation is valid only as a grant: DELEGATION_CAVEAT holding valid attributes.
+  if (findDelegation(schema, relationship) !== undefined) {
+    validateGrantOfRelationship(schema, readGrant(relationship, field), field);
+    return;
+  }
   const candidates = allowedForSubject(schema, relationship, field);
   const resourceType = relationship.resource.type;
   const where = `relation \`${resourceType}#${relationship.relation}\``;
@@ -65,7 +81,13 @@ export function validateRelationship(schema: Schema, relationship: Relationship,
 
   const caveatName = relationship.caveat?.name;
   const caveatField = `${field}.caveat`;
-  if (caveatName !== undefined && !schema.caveats.has(caveatName)) {
+  if (caveatName === DELEGATION_CAVEAT) {
+    throw new InvalidArgumentError(`${caveatField}: caveat \`${DELEGATION_CAVEAT}\` is reserved for delegation edges, and ${where} is not a delegation`, {
+      field: caveatField,
+    });
+  }
+  const caveatDefinition = caveatName === undefined ? undefined : schema.caveats.get(caveatName);
+  if (caveatName !== undefined && caveatDefinition === undefined) {
     throw new InvalidArgumentError(`${caveatField}: caveat \`${caveatName}\` not found in the schema`, { field: caveatField });
   }
   const withCaveat = candidates.filter((allowed) => allowed.caveat === caveatName);
@@ -87,6 +109,10 @@ export function validateRelationship(schema: Schema, relationship: Relationship,
       : `${expirationField}: ${where} requires an expiration for subject type \`${subject.type}\`; allowed: ${options}`;
     throw new InvalidArgumentError(message, { field: expirationField });
   }
+
+  if (caveatDefinition !== undefined && relationship.caveat !== undefined) {
+    validateCaveatContext(caveatDefinition, relationship.caveat.context, `${caveatField}.context`);
+  }
 }
 
 /**
@@ -94,10 +120,32 @@ export function validateRelationship(schema: Schema, relationship: Relationship,
  * relation exist (FailedPreconditionError otherwise), the relation is not a permission and the
  * schema allows its subject type (InvalidArgumentError otherwise), as validateRelationship does.
  * Caveat and expiration are ignored: SpiceDB deletes a relationship by its resource, relation and
- * subject alone, whatever caveat or expiry it was written with.
+ * subject alone, whatever caveat or expiry it was written with. On a delegation, the subject must
+ * be an object of one of its principal types.
  */
 export function validateRelationshipForDelete(schema: Schema, relationship: Relationship, field = "relationship"): void {
-  allowedForSubject(schema, relationship, field);
+  const delegation = findDelegation(schema, relationship);
+  if (delegation === undefined) allowedForSubject(schema, relationship, field);
+  else checkPrincipalType(schema, delegation, relationship, field);
+}
+
+function findDelegation(schema: Schema, relationship: Relationship): Delegation | undefined {
+  return schema.definitions.get(relationship.resource.type)?.delegations.get(relationship.relation);
+}
+
+// The subject of a delegation edge named in a delete: an object of a principal type of the delegation.
+function checkPrincipalType(schema: Schema, delegation: Delegation, relationship: Relationship, field: string): void {
+  const { subject } = relationship;
+  const subjectField = `${field}.subject`;
+  if (!schema.definitions.has(subject.type)) {
+    throw new FailedPreconditionError(`${subjectField}: definition \`${subject.type}\` not found in the schema`, { field: subjectField });
+  }
+  if (subject.relation === undefined && subject.id !== WILDCARD_ID && delegation.principals.some((principal) => principal.type === subject.type)) return;
+  const allowed = delegation.principals.map(formatDelegationPrincipal).join(", ");
+  throw new InvalidArgumentError(
+    `${subjectField}: subject \`${formatSubjectRef(subject)}\` cannot be the principal of delegation \`${delegation.actorType}#${delegation.name}\`; allowed: ${allowed}`,
+    { field: subjectField },
+  );
 }
 
 // The relation that would store `relationship`: its definition and relation must exist and the

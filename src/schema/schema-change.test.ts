@@ -127,3 +127,49 @@ definition doc {
     expect(removedSubjectPatterns(compileSchema(CAVEATED), compileSchema(after))).toEqual([]);
   });
 });
+
+describe("removedSubjectPatterns on delegations", () => {
+  const DELEGATING = `caveat on_ticket(ticket string) { ticket != "" }
+definition user {}
+definition document {
+  relation viewer: user
+}
+definition agent {
+  relation operator: user
+  delegation acts_for: user | user with on_ticket | agent {
+    scope document#viewer
+  }
+}`;
+
+  function principalPattern(subjectType: string, reason: string): object {
+    return { resourceType: "agent", relation: "acts_for", subjectType, subjectRelation: null, wildcard: false, reason };
+  }
+
+  it.each<[string, string, object[]]>([
+    ["a removed delegation", DELEGATING.replace(/ {2}delegation acts_for[^}]*}\n/, ""), [{ resourceType: "agent", relation: "acts_for", reason: "delegation `agent#acts_for` was removed" }]],
+    ["a delegation turned into a relation", DELEGATING.replace(/delegation acts_for[^}]*}/, "relation acts_for: user"), [{ resourceType: "agent", relation: "acts_for", reason: "delegation `agent#acts_for` became a relation" }]],
+    ["a relation turned into a delegation", DELEGATING.replace("relation operator: user", "delegation operator: user { scope * }"), [{ resourceType: "agent", relation: "operator", reason: "relation `agent#operator` became a delegation" }]],
+    [
+      "a removed actor definition, for its relations and delegations",
+      DELEGATING.replace(/definition agent {[\s\S]*$/, ""),
+      [
+        { resourceType: "agent", relation: "operator", reason: "definition `agent` was removed (it had relation `operator`)" },
+        { resourceType: "agent", relation: "acts_for", reason: "definition `agent` was removed (it had delegation `acts_for`)" },
+      ],
+    ],
+    ["a removed principal type", DELEGATING.replace(" | agent {", " {"), [principalPattern("agent", "principal type `agent` was removed from delegation `agent#acts_for`")]],
+    [
+      "a caveated principal type removed while the plain one stays, covering every edge of the type",
+      DELEGATING.replace("user | user with on_ticket | agent", "user | agent"),
+      [principalPattern("user", "principal type `user with on_ticket` was removed from delegation `agent#acts_for` (every edge of principal type `user` counts: an edge's caveat is not visible to the check)")],
+    ],
+    ["both alternatives of a principal type removed, once", DELEGATING.replace("user | user with on_ticket | agent", "agent"), [principalPattern("user", "principal type `user` was removed from delegation `agent#acts_for`")]],
+  ])("reports %s", (_, after, expected) => {
+    expect(removedSubjectPatterns(compileSchema(DELEGATING), compileSchema(after))).toEqual(expected);
+  });
+
+  it("finds nothing when a delegation only gains principal types or changes its options", () => {
+    const after = DELEGATING.replace("| agent {", "| agent | document {").replace("scope document#viewer", "scope *\n    max_chain 3\n    ceiling");
+    expect(removedSubjectPatterns(compileSchema(DELEGATING), compileSchema(after))).toEqual([]);
+  });
+});

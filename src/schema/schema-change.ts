@@ -1,4 +1,4 @@
-import { formatAllowedSubject } from "./format-allowed-subject.ts";
+import { formatAllowedSubject, formatDelegationPrincipal } from "./format-allowed-subject.ts";
 import type { Definition, Schema } from "./model.ts";
 
 /**
@@ -30,7 +30,11 @@ export interface RelationshipPattern {
  * subject type is the whole alternative, caveat and expiration included: turning `user` into
  * `user with cav`, or dropping `user with cav` while `user` stays, removes one. A subject
  * definition or caveat that disappeared is covered by the last case on each relation that allowed
- * it. With no previous schema, nothing can have been stored, so the list is empty.
+ * it. Delegations store edges too: a removed delegation (or one turned into a relation or
+ * permission, or a relation turned into a delegation) is covered whole, and a principal type
+ * that lost an alternative (`user with on_ticket` dropped while `user` stays) covers every edge
+ * of that type, since an edge's task caveat lives in its context, where a pattern cannot look.
+ * With no previous schema, nothing can have been stored, so the list is empty.
  */
 export function removedSubjectPatterns(previous: Schema | undefined, next: Schema): RelationshipPattern[] {
   if (previous === undefined) return [];
@@ -41,9 +45,45 @@ export function removedSubjectPatterns(previous: Schema | undefined, next: Schem
       for (const relation of definition.relations.keys()) {
         patterns.push({ resourceType: typeName, relation, reason: `definition \`${typeName}\` was removed (it had relation \`${relation}\`)` });
       }
+      for (const delegation of definition.delegations.keys()) {
+        patterns.push({ resourceType: typeName, relation: delegation, reason: `definition \`${typeName}\` was removed (it had delegation \`${delegation}\`)` });
+      }
       continue;
     }
     patterns.push(...removedFromDefinition(definition, nextDefinition, next.caveats));
+    patterns.push(...removedDelegations(definition, nextDefinition));
+  }
+  return patterns;
+}
+
+function removedDelegations(previous: Definition, next: Definition): RelationshipPattern[] {
+  const patterns: RelationshipPattern[] = [];
+  const typeName = previous.name;
+  for (const [name, delegation] of previous.delegations) {
+    const where = `delegation \`${typeName}#${name}\``;
+    const nextDelegation = next.delegations.get(name);
+    if (nextDelegation === undefined) {
+      const became = next.relations.has(name) ? "became a relation" : next.permissions.has(name) ? "became a permission" : "was removed";
+      patterns.push({ resourceType: typeName, relation: name, reason: `${where} ${became}` });
+      continue;
+    }
+    const kept = new Set(nextDelegation.principals.map(formatDelegationPrincipal));
+    const reported = new Set<string>();
+    for (const principal of delegation.principals) {
+      const written = formatDelegationPrincipal(principal);
+      if (kept.has(written) || reported.has(principal.type)) continue;
+      reported.add(principal.type);
+      const stays = nextDelegation.principals.some((candidate) => candidate.type === principal.type);
+      const whole = stays ? ` (every edge of principal type \`${principal.type}\` counts: an edge's caveat is not visible to the check)` : "";
+      patterns.push({
+        resourceType: typeName,
+        relation: name,
+        subjectType: principal.type,
+        subjectRelation: null,
+        wildcard: false,
+        reason: `principal type \`${written}\` was removed from ${where}${whole}`,
+      });
+    }
   }
   return patterns;
 }
@@ -55,7 +95,8 @@ function removedFromDefinition(previous: Definition, next: Definition, nextCavea
     const where = `relation \`${typeName}#${name}\``;
     const nextRelation = next.relations.get(name);
     if (nextRelation === undefined) {
-      const reason = next.permissions.has(name) ? `${where} became a permission` : `${where} was removed`;
+      const became = next.permissions.has(name) ? "became a permission" : next.delegations.has(name) ? "became a delegation" : "was removed";
+      const reason = `${where} ${became}`;
       patterns.push({ resourceType: typeName, relation: name, reason });
       continue;
     }

@@ -111,7 +111,7 @@ function modelRelationships(schema: Schema, ids: ReadonlyMap<string, readonly st
   return relationships;
 }
 
-/** randomContext gives a random subset of the caveat's parameters a value (all of them: the caveat must be evaluated). */
+/** randomContext gives a random subset of the caveat's parameters a value (the check's context may supply the rest). */
 function randomContext(schema: Schema, caveatName: string, random: SeededRandom): Record<string, unknown> {
   const context: Record<string, unknown> = {};
   for (const [name, type] of schema.caveats.get(caveatName)?.parameters ?? []) {
@@ -133,7 +133,10 @@ function modelChecks(schema: Schema, ids: ReadonlyMap<string, readonly string[]>
     if (anchor !== undefined && anchor.subject.id !== WILDCARD_ID && random.chance(0.5)) subject = anchor.subject;
     else if (random.chance(0.15)) subject = { type: "group", id: random.pick(ids.get("group") ?? []), relation: "member" };
     const roll = random.next();
-    const context = roll < 0.6 ? undefined : roll < 0.75 ? { flag: true } : roll < 0.9 ? { x: 5 } : { flag: true, level: 1, x: 0 };
+    // The last kind gives `x` a value of the wrong type: a caveat that needs it fails to evaluate,
+    // which both paths must report alike.
+    const context =
+      roll < 0.6 ? undefined : roll < 0.75 ? { flag: true } : roll < 0.85 ? { x: 5 } : roll < 0.93 ? { flag: true, level: 1, x: 0 } : { x: "many" };
     checks.push({ resource, permission, subject, context });
   }
   return checks;

@@ -9,8 +9,8 @@ import type { SeededRandom } from "./seeded-random.ts";
 
 /**
  * CAVEAT_DEFINITIONS are the caveats a decorated schema may use. Each has two parameters, so that
- * a relationship can carry one of them and still leave the check CONDITIONAL on the other (the
- * engine throws CaveatEvaluationUnavailableError once every parameter is known).
+ * a relationship can carry one of them and still leave the check CONDITIONAL on the other
+ * (caveats-vs-spicedb.test.ts covers evaluation with every parameter known).
  */
 const CAVEAT_DEFINITIONS = `caveat on_shift(day int, hour int) {
   day < 5 && hour > 8

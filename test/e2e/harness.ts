@@ -29,7 +29,7 @@ export async function startHarness(
   const follower = options.index === false || options.engine !== undefined ? undefined : await startGraphIndexFollower(store);
   const server = new MandateServer({
     store,
-    engine: options.engine ?? new Engine({ maxDepth: options.maxDepth ?? 50 }, { follower }),
+    engine: options.engine ?? new Engine({ maxDepth: options.maxDepth ?? 50 }, { follower, budgets: store }),
     logger: options.logger ?? pino({ level: "silent" }),
     limits: options.limits,
     follower,
