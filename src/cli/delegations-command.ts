@@ -1,6 +1,7 @@
 import { objectRefToWire, toWireStruct, toWireTimestamp } from "../api/index.ts";
 import type { WireGrantDelegationRequest, WireListDelegationsRequest, WireRevokeDelegationsRequest } from "../api/index.ts";
 import { parseObjectRef, validateCaveatName, validateRelationName } from "../tuple/index.ts";
+import { MAX_BUDGET } from "../schema/index.ts";
 import type { ObjectRef } from "../tuple/index.ts";
 import { CLIENT_HELP, CLIENT_OPTIONS, callDeadline, consistencyOf, withClient } from "./client-connection.ts";
 import { ExitCode } from "./command-io.ts";
@@ -127,7 +128,7 @@ export function parseGrantRequest(parsed: ParsedCommandLine, now: Date): WireGra
     expiresAt: expiresAt === undefined ? null : toWireTimestamp(expiresAt),
     via: viaText === undefined ? null : objectRefToWire(objectArgument(viaText, "--via")),
     caveat: caveat === undefined ? null : { caveatName: caveat.name, context: toWireStruct(caveat.context) },
-    budget: budgetText === undefined ? 0 : parseIntegerSetting(budgetText, "--budget", 1, 2 ** 31 - 1),
+    budget: budgetText === undefined ? 0 : parseIntegerSetting(budgetText, "--budget", 1, MAX_BUDGET),
   };
 }
 

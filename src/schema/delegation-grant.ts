@@ -42,7 +42,7 @@ export interface DelegationGrant {
 }
 
 /** MAX_BUDGET is the largest budget an edge may carry (2^31 − 1, so that counters fit an SQL integer). */
-const MAX_BUDGET = 2 ** 31 - 1;
+export const MAX_BUDGET = 2 ** 31 - 1;
 
 // Grant ids: random tokens (UUIDs, base64url), bounded so that they key a counter cheaply.
 const GRANT_ID = /^[A-Za-z0-9_-]{1,128}$/;

@@ -31,6 +31,7 @@ export { removedSubjectPatterns } from "./schema-change.ts";
 export type { RelationshipPattern } from "./schema-change.ts";
 export {
   DELEGATION_CAVEAT,
+  MAX_BUDGET,
   grantToRelationship,
   grantFromRelationship,
   validateGrant,

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, relationshipKey } from "../tuple/index.ts";
+import { MAX_BUDGET } from "../schema/index.ts";
 import type { BudgetCharge, QueryOptions, RelationshipFilter, RelationshipUpdate, WatchOptions } from "./store.ts";
 
 // Shared by every Store implementation so that they reject the same inputs with the same fields.
@@ -69,9 +70,6 @@ export function validateUpdates(updates: readonly RelationshipUpdate[]): void {
     firstIndex.set(key, i);
   });
 }
-
-// The largest budget a grant may set (delegation-grant.ts: budget <= 2^31 - 1).
-const MAX_BUDGET = 2 ** 31 - 1;
 
 /**
  * validateBudgetCharges throws InvalidArgumentError naming `charges[i].grantId` (empty, or the
