@@ -20,6 +20,8 @@ const PACKAGE_OWNERS: Record<string, readonly string[]> = {
   "@grpc/proto-loader": ["api"],
   "@grpc/reflection": ["api"],
   "grpc-health-check": ["api"],
+  "prom-client": ["api"],
+  "@opentelemetry/api": ["api"],
   pino: ["cli"],
 };
 

@@ -15,6 +15,7 @@ import type {
 } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import { AuthzError } from "../tuple/index.ts";
+import type { CallObserver, ObservedCall } from "./call-observer.ts";
 import { toGrpcStatus } from "./errors.ts";
 
 // Every call gets a request id (the caller's `x-request-id` if it sent a sane one), echoed in the
@@ -52,13 +53,23 @@ function startCall(
  * logged as what ended it: a response that was never sent (`responseNotSent`, code UNKNOWN, as
  * gRPC chose the status itself), the deadline (DEADLINE_EXCEEDED) or the client (CANCELLED). It
  * also picks the call's request id and puts it in the request metadata, where the handler reads it.
+ * Each of `observers` (metrics, tracing) is told when a mandate.v1 call starts and how it ended.
  */
-export function callLogInterceptor(logger: Logger): ServerInterceptor {
+export function callLogInterceptor(logger: Logger, observers: readonly CallObserver[] = []): ServerInterceptor {
   return (methodDescriptor, next) => {
     const path = methodDescriptor.path;
     const method = path.slice(path.lastIndexOf("/") + 1);
-    return new CallOutcomeLogger(next, path.startsWith(LOGGED_PATH_PREFIX) ? { logger, method } : undefined);
+    // "/mandate.v1.PermissionsService/CheckPermission" -> "PermissionsService"
+    const service = path.slice(path.lastIndexOf(".", path.lastIndexOf("/")) + 1, path.lastIndexOf("/"));
+    return new CallOutcomeLogger(next, path.startsWith(LOGGED_PATH_PREFIX) ? { logger, method, service, observers } : undefined);
   };
+}
+
+interface LoggedCall {
+  readonly logger: Logger;
+  readonly method: string;
+  readonly service: string;
+  readonly observers: readonly CallObserver[];
 }
 
 // grpc-js does not export these two types by name.
@@ -67,15 +78,16 @@ type PartialStatusObject = Parameters<ServerInterceptingCallInterface["sendStatu
 
 // One call's outcome as it passes through; see callLogInterceptor.
 class CallOutcomeLogger extends ServerInterceptingCall {
-  readonly #log: { readonly logger: Logger; readonly method: string } | undefined;
+  readonly #log: LoggedCall | undefined;
   readonly #next: ServerInterceptingCallInterface;
   readonly #started = performance.now();
   #requestId: string | undefined;
   #sentStatus: status | undefined;
   #unsentMessages = 0;
   #ended = false;
+  #observed: ObservedCall[] = [];
 
-  constructor(next: ServerInterceptingCallInterface, log: { readonly logger: Logger; readonly method: string } | undefined) {
+  constructor(next: ServerInterceptingCallInterface, log: LoggedCall | undefined) {
     super(next);
     this.#next = next;
     this.#log = log;
@@ -84,12 +96,17 @@ class CallOutcomeLogger extends ServerInterceptingCall {
   override start(listener: InterceptingServerListener): void {
     super.start({
       onReceiveMetadata: (metadata: Metadata) => {
-        this.#requestId = requestIdOf(metadata);
-        metadata.set(REQUEST_ID_HEADER, this.#requestId);
-        listener.onReceiveMetadata(metadata);
+        const requestId = requestIdOf(metadata);
+        this.#requestId = requestId;
+        metadata.set(REQUEST_ID_HEADER, requestId);
+        if (this.#log !== undefined && !this.#ended) {
+          const { service, method } = this.#log;
+          this.#observed = this.#log.observers.map((observer) => observer.start({ service, method, requestId, metadata }));
+        }
+        this.#within(() => listener.onReceiveMetadata(metadata));
       },
-      onReceiveMessage: (message: unknown) => listener.onReceiveMessage(message),
-      onReceiveHalfClose: () => listener.onReceiveHalfClose(),
+      onReceiveMessage: (message: unknown) => this.#within(() => listener.onReceiveMessage(message)),
+      onReceiveHalfClose: () => this.#within(() => listener.onReceiveHalfClose()),
       // gRPC calls this once the call is over, however it ended (after a status, too).
       onCancel: () => {
         this.#finish();
@@ -112,20 +129,31 @@ class CallOutcomeLogger extends ServerInterceptingCall {
     super.sendStatus(statusObject);
   }
 
+  // Runs the handler's part of the call inside each observer's `within` (a trace span's context).
+  #within(deliver: () => void): void {
+    const run = this.#observed.reduce((inner, observed) => (observed.within === undefined ? inner : () => observed.within?.(inner)), deliver);
+    run();
+  }
+
   #finish(): void {
     if (this.#ended) return;
     this.#ended = true;
     if (this.#log === undefined) return;
-    const fields = { requestId: this.#requestId, method: this.#log.method, durationMs: Math.round((performance.now() - this.#started) * 1000) / 1000 };
-    if (this.#sentStatus !== undefined) {
-      this.#log.logger.info({ ...fields, code: status[this.#sentStatus] }, "call finished");
-    } else if (this.#unsentMessages > 0) {
-      this.#log.logger.info({ ...fields, code: status[status.UNKNOWN], responseNotSent: true }, "call finished");
-    } else {
-      const deadline = this.#next.getDeadline();
-      const expired = (deadline instanceof Date ? deadline.getTime() : deadline) <= Date.now();
-      this.#log.logger.info({ ...fields, code: status[expired ? status.DEADLINE_EXCEEDED : status.CANCELLED] }, "call finished");
-    }
+    const seconds = (performance.now() - this.#started) / 1000;
+    const fields = { requestId: this.#requestId, method: this.#log.method, durationMs: Math.round(seconds * 1_000_000) / 1000 };
+    const code = this.#endingCode();
+    const responseNotSent = this.#sentStatus === undefined && this.#unsentMessages > 0;
+    this.#log.logger.info({ ...fields, code: status[code], ...(responseNotSent ? { responseNotSent } : {}) }, "call finished");
+    for (const observed of this.#observed) observed.finish({ code, durationSeconds: seconds });
+  }
+
+  // The status the client was sent, or what ended the call without one (see callLogInterceptor).
+  #endingCode(): status {
+    if (this.#sentStatus !== undefined) return this.#sentStatus;
+    if (this.#unsentMessages > 0) return status.UNKNOWN;
+    const deadline = this.#next.getDeadline();
+    const expired = (deadline instanceof Date ? deadline.getTime() : deadline) <= Date.now();
+    return expired ? status.DEADLINE_EXCEEDED : status.CANCELLED;
   }
 }
 

@@ -1,8 +1,30 @@
 // Package api: the gRPC server for mandate.v1 (handlers, errors to status codes, health, reflection) and a typed client.
-export { MandateServer } from "./mandate-server.ts";
+export { MandateServer, LIVENESS_SERVICE } from "./mandate-server.ts";
 export type { MandateServerOptions } from "./mandate-server.ts";
 export { createMandateClient, callErrorOf } from "./mandate-client.ts";
 export type { MandateClient, CallOptions, MandateCallError } from "./mandate-client.ts";
+export { serverCredentials } from "./transport-credentials.ts";
+export type { ServerTls, ClientTls, ServerTransport } from "./transport-credentials.ts";
+export { MandateMetrics } from "./mandate-metrics.ts";
+export type { MetricsSources } from "./mandate-metrics.ts";
+export { MetricsEndpoint } from "./metrics-endpoint.ts";
+export type { CallObserver, ObservedCall, ObservedCallStart, ObservedCallEnd } from "./call-observer.ts";
+export { ApiKeyRegistry, DEFAULT_KEY_CACHE_MS } from "./api-key-registry.ts";
+export type { ApiKeyCaller, ApiKeyInfo, ApiKeyRegistryOptions, IssuedApiKey, Verification } from "./api-key-registry.ts";
+export { formatApiKeyToken, newKeyId, newSecret } from "./api-key-token.ts";
+export { DEFAULT_RECHECK_MS } from "./auth-interceptor.ts";
+export { KEY_SERVICE } from "./mandate-proto.ts";
+export type {
+  WireKeyRole,
+  WireDuration,
+  WireApiKey,
+  WireCreateKeyRequest,
+  WireIssuedKeyResponse,
+  WireListKeysResponse,
+  WireRotateKeyRequest,
+  WireRevokeKeyRequest,
+  WireRevokeKeyResponse,
+} from "./key-wire-types.ts";
 export { DEFAULT_API_LIMITS } from "./limits.ts";
 export type { ApiLimits } from "./limits.ts";
 export { encodeZedToken, decodeZedToken, datastoreTagOf } from "./consistency-token.ts";
@@ -81,3 +103,4 @@ export type {
   WireRevokeDelegationsRequest,
   WireRevokeDelegationsResponse,
 } from "./wire-types.ts";
+export { WIRE_BY_ROLE } from "./key-service.ts";

@@ -8,6 +8,8 @@ import { ResourceExhaustedError } from "../tuple/index.ts";
  * `maxLookupPageSize`; a DeleteRelationships without `optional_limit` that would delete
  * more than `maxDeletesPerRequest` relationships fails with RESOURCE_EXHAUSTED and deletes nothing;
  * messages larger than `maxMessageBytes` are refused by gRPC itself with RESOURCE_EXHAUSTED.
+ * The per-key limits (`rateLimitPerSecond`, `rateLimitBurst`, `maxStreamsPerKey`) are enforced
+ * before the handler runs, by perKeyLimitsInterceptor, also with RESOURCE_EXHAUSTED.
  */
 export interface ApiLimits {
   readonly maxUpdatesPerWrite: number;
@@ -18,6 +20,15 @@ export interface ApiLimits {
   readonly maxLookupPageSize: number;
   readonly maxDeletesPerRequest: number;
   readonly maxMessageBytes: number;
+  /**
+   * rateLimitPerSecond is how many calls per second one caller key may start on average, counted
+   * per server process (each replica has its own buckets); 0 turns the rate limit off.
+   */
+  readonly rateLimitPerSecond: number;
+  /** rateLimitBurst is how many calls one caller key may start at once before the rate applies; 0 means equal to rateLimitPerSecond. */
+  readonly rateLimitBurst: number;
+  /** maxStreamsPerKey bounds the streaming calls (Watch, Lookup*, Read, Export, Import) one caller key has open at a time; 0 turns it off. */
+  readonly maxStreamsPerKey: number;
 }
 
 /** DEFAULT_API_LIMITS are SpiceDB's defaults where it has one. */
@@ -31,6 +42,13 @@ export const DEFAULT_API_LIMITS: ApiLimits = {
   // SpiceDB's default delete limit: one revision stays a bounded transaction.
   maxDeletesPerRequest: 10_000,
   maxMessageBytes: 4 * 1024 * 1024,
+  // Off: only the operator knows what a replica can take, and with authentication off every
+  // client shares the one key `anonymous`, so a default rate would throttle them all together.
+  rateLimitPerSecond: 0,
+  rateLimitBurst: 0,
+  // Far above what one well-behaved client keeps open (a few Watches, some lookups in flight),
+  // low enough that one key cannot hold thousands of streams and their buffers.
+  maxStreamsPerKey: 100,
 };
 
 /**

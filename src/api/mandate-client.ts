@@ -1,6 +1,9 @@
 import * as grpc from "@grpc/grpc-js";
 import { service as healthService } from "grpc-health-check";
-import { DELEGATION_SERVICE, PERMISSIONS_SERVICE, SCHEMA_SERVICE, WATCH_SERVICE, loadMandatePackage } from "./mandate-proto.ts";
+import { channelCredentials, channelOptions } from "./transport-credentials.ts";
+import type { ClientTls } from "./transport-credentials.ts";
+import { DELEGATION_SERVICE, KEY_SERVICE, PERMISSIONS_SERVICE, SCHEMA_SERVICE, WATCH_SERVICE, loadMandatePackage } from "./mandate-proto.ts";
+import type { WireCreateKeyRequest, WireIssuedKeyResponse, WireListKeysResponse, WireRevokeKeyRequest, WireRevokeKeyResponse, WireRotateKeyRequest } from "./key-wire-types.ts";
 import type {
   WireCheckBulkPermissionsRequest,
   WireCheckBulkPermissionsResponse,
@@ -86,6 +89,14 @@ export interface MandateClient {
   /** revokeDelegations deletes edges and the sub-delegations hanging off them (DelegationService.RevokeDelegations). */
   revokeDelegations(request: WireRevokeDelegationsRequest, options?: CallOptions): Promise<WireRevokeDelegationsResponse>;
   readSchema(options?: CallOptions): Promise<WireReadSchemaResponse>;
+  /** createKey makes an API key (KeyService.CreateKey; admin); the response holds its token, shown once. */
+  createKey(request: WireCreateKeyRequest, options?: CallOptions): Promise<WireIssuedKeyResponse>;
+  /** listKeys lists the API keys, never their secrets (KeyService.ListKeys; admin). */
+  listKeys(options?: CallOptions): Promise<WireListKeysResponse>;
+  /** rotateKey gives a key a new secret, the old one valid for the grace period (KeyService.RotateKey; admin). */
+  rotateKey(request: WireRotateKeyRequest, options?: CallOptions): Promise<WireIssuedKeyResponse>;
+  /** revokeKey makes a key stop working (KeyService.RevokeKey; admin). */
+  revokeKey(request: WireRevokeKeyRequest, options?: CallOptions): Promise<WireRevokeKeyResponse>;
   /**
    * health asks the standard grpc.health.v1 service for the status of `service` ("" for the
    * server as a whole) and resolves to its status name: "SERVING", "NOT_SERVING" or "UNKNOWN".
@@ -110,21 +121,26 @@ type ClientStreamMethod = (
 
 /**
  * createMandateClient connects to a Mandate server at `address` (`host:port`), without TLS unless
- * `credentials` say otherwise. The connection is made lazily, on the first call.
+ * `tls` is given (see ClientTls). The connection is made lazily, on the first call. With
+ * `auth.apiKey`, every call carries `authorization: Bearer <apiKey>`.
  */
-export function createMandateClient(address: string, credentials = grpc.credentials.createInsecure()): MandateClient {
+export function createMandateClient(address: string, tls?: ClientTls, auth: { readonly apiKey?: string | undefined } = {}): MandateClient {
+  const credentials = channelCredentials(tls);
+  const interceptors = auth.apiKey === undefined ? [] : [bearerInterceptor(auth.apiKey)];
   const definition = loadMandatePackage();
   const Permissions = grpc.makeGenericClientConstructor(definition[PERMISSIONS_SERVICE] as grpc.ServiceDefinition, "PermissionsService");
   const Schema = grpc.makeGenericClientConstructor(definition[SCHEMA_SERVICE] as grpc.ServiceDefinition, "SchemaService");
-  const permissions = new Permissions(address, credentials) as unknown as Record<string, UnaryMethod | StreamMethod> & grpc.Client;
+  const permissions = new Permissions(address, credentials, { ...channelOptions(tls), interceptors }) as unknown as Record<string, UnaryMethod | StreamMethod> & grpc.Client;
   // Both services share one channel.
-  const schema = new Schema(address, credentials, { channelOverride: permissions.getChannel() }) as unknown as Record<string, UnaryMethod> & grpc.Client;
+  const schema = new Schema(address, credentials, { channelOverride: permissions.getChannel(), interceptors }) as unknown as Record<string, UnaryMethod> & grpc.Client;
   const Watch = grpc.makeGenericClientConstructor(definition[WATCH_SERVICE] as grpc.ServiceDefinition, "WatchService");
-  const watch = new Watch(address, credentials, { channelOverride: permissions.getChannel() }) as unknown as Record<string, StreamMethod> & grpc.Client;
+  const watch = new Watch(address, credentials, { channelOverride: permissions.getChannel(), interceptors }) as unknown as Record<string, StreamMethod> & grpc.Client;
   const Delegation = grpc.makeGenericClientConstructor(definition[DELEGATION_SERVICE] as grpc.ServiceDefinition, "DelegationService");
-  const delegation = new Delegation(address, credentials, { channelOverride: permissions.getChannel() }) as unknown as Record<string, UnaryMethod> & grpc.Client;
+  const delegation = new Delegation(address, credentials, { channelOverride: permissions.getChannel(), interceptors }) as unknown as Record<string, UnaryMethod> & grpc.Client;
+  const Keys = grpc.makeGenericClientConstructor(definition[KEY_SERVICE] as grpc.ServiceDefinition, "KeyService");
+  const keys = new Keys(address, credentials, { channelOverride: permissions.getChannel(), interceptors }) as unknown as Record<string, UnaryMethod> & grpc.Client;
   const Health = grpc.makeGenericClientConstructor(healthService as grpc.ServiceDefinition, "Health");
-  const health = new Health(address, credentials, { channelOverride: permissions.getChannel() }) as unknown as Record<string, UnaryMethod> & grpc.Client;
+  const health = new Health(address, credentials, { channelOverride: permissions.getChannel(), interceptors }) as unknown as Record<string, UnaryMethod> & grpc.Client;
 
   const unary = <Response>(client: Record<string, unknown>, method: string, request: unknown, options?: CallOptions): Promise<Response> =>
     new Promise((resolve, reject) => {
@@ -148,6 +164,10 @@ export function createMandateClient(address: string, credentials = grpc.credenti
     watch: (request, options) => serverStream<WireWatchResponse>(watch, "Watch", request, options),
     writeSchema: (request, options) => unary(schema, "WriteSchema", request, options),
     readSchema: (options) => unary(schema, "ReadSchema", {}, options),
+    createKey: (request, options) => unary(keys, "CreateKey", request, options),
+    listKeys: (options) => unary(keys, "ListKeys", {}, options),
+    rotateKey: (request, options) => unary(keys, "RotateKey", request, options),
+    revokeKey: (request, options) => unary(keys, "RevokeKey", request, options),
     grantDelegation: (request, options) => unary(delegation, "GrantDelegation", request, options),
     listDelegations: (request, options) => unary(delegation, "ListDelegations", request, options),
     revokeDelegations: (request, options) => unary(delegation, "RevokeDelegations", request, options),
@@ -157,12 +177,24 @@ export function createMandateClient(address: string, credentials = grpc.credenti
     },
     close: () => {
       health.close();
+      keys.close();
       delegation.close();
       watch.close();
       schema.close();
       permissions.close();
     },
   };
+}
+
+// Adds `authorization: Bearer <apiKey>` to every call's metadata.
+function bearerInterceptor(apiKey: string): grpc.Interceptor {
+  return (options, nextCall) =>
+    new grpc.InterceptingCall(nextCall(options), {
+      start: (metadata, listener, next) => {
+        metadata.set("authorization", `Bearer ${apiKey}`);
+        next(metadata, listener);
+      },
+    });
 }
 
 function serverStream<Response>(client: Record<string, unknown>, method: string, request: unknown, options: CallOptions | undefined): AsyncIterable<Response> {

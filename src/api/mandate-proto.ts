@@ -8,6 +8,7 @@ const PROTO_FILES = [
   "mandate/v1/schema_service.proto",
   "mandate/v1/watch_service.proto",
   "mandate/v1/delegation_service.proto",
+  "mandate/v1/key_service.proto",
 ];
 
 /** PERMISSIONS_SERVICE, SCHEMA_SERVICE, WATCH_SERVICE and DELEGATION_SERVICE are the fully-qualified gRPC service names. */
@@ -15,6 +16,8 @@ export const PERMISSIONS_SERVICE = "mandate.v1.PermissionsService";
 export const SCHEMA_SERVICE = "mandate.v1.SchemaService";
 export const WATCH_SERVICE = "mandate.v1.WatchService";
 export const DELEGATION_SERVICE = "mandate.v1.DelegationService";
+/** KEY_SERVICE is the fully-qualified name of mandate.v1.KeyService (API keys; admin only). */
+export const KEY_SERVICE = "mandate.v1.KeyService";
 
 /**
  * PROTO_LOADER_OPTIONS fix how messages look in JavaScript; wire-types.ts is written against them:

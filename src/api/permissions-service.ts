@@ -89,6 +89,8 @@ export function permissionsServiceHandlers(commands: MandateCommands, limits: Ap
       async (request: WireCheckBulkPermissionsRequest, log, signal): Promise<WireCheckBulkPermissionsResponse> => {
         const consistency = consistencyFromWire(request.consistency);
         const wireItems = request.items ?? [];
+        // Before converting anything: an oversized batch costs no per-item work (test/e2e/abuse.test.ts).
+        enforceCountLimit(wireItems.length, limits.maxChecksPerBatch, "items", "checks", "maxChecksPerBatch");
         const items = wireItems.map((item, i) => {
           try {
             return { request: checkRequestFromWire(item, `items[${i}]`), field: `items[${i}]` };

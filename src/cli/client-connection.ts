@@ -5,6 +5,7 @@ import type { ErrorCode } from "../tuple/index.ts";
 import type { CommandIo } from "./command-io.ts";
 import { settingOf, stringOption } from "./parse-command-line.ts";
 import type { OptionSpec, ParsedCommandLine } from "./parse-command-line.ts";
+import { CLIENT_TLS_HELP, CLIENT_TLS_OPTIONS, quietIpServerNameWarning, readClientTls } from "./tls-files.ts";
 import { UsageError } from "./usage-error.ts";
 
 /** DEFAULT_ENDPOINT is where client commands look for a server unless told otherwise. */
@@ -15,6 +16,8 @@ export const CLIENT_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   endpoint: { type: "string" },
   consistency: { type: "string" },
   token: { type: "string" },
+  key: { type: "string" },
+  ...CLIENT_TLS_OPTIONS,
 };
 
 /** CLIENT_HELP documents CLIENT_OPTIONS, for each client command's help text. */
@@ -23,7 +26,9 @@ export const CLIENT_HELP = `Connection and consistency:
   --consistency MODE     full (default): the newest data; min: any recent snapshot (fastest);
                          token: at least as fresh as --token; exact: exactly the snapshot of --token
   --token TOKEN          a consistency token printed by a write (implies --consistency token)
-`;
+  --key API_KEY          the API key to call with, mk_<id>_<secret> (env MANDATE_KEY; prefer the
+                         variable: flags show in process lists)
+${CLIENT_TLS_HELP}`;
 
 // gRPC status names by code, for messages people read.
 const STATUS_NAMES = [
@@ -72,16 +77,20 @@ export function consistencyOf(parsed: ParsedCommandLine): WireConsistency {
 }
 
 /**
- * withClient connects to the endpoint of --endpoint / MANDATE_ENDPOINT, runs `body` and closes
- * the connection. A failed call becomes ServerCallError (deadline: 30 s per call).
+ * withClient connects to the endpoint of --endpoint / MANDATE_ENDPOINT, with TLS if the TLS flags
+ * say so (see readClientTls) and the API key of --key / MANDATE_KEY (sent as `authorization:
+ * Bearer`), runs `body` and closes the connection. A failed call becomes
+ * ServerCallError (deadline: 30 s per call).
  */
 export async function withClient<T>(parsed: ParsedCommandLine, io: CommandIo, body: (client: MandateClient) => Promise<T>): Promise<T> {
   const endpoint = settingOf(stringOption(parsed, "endpoint"), io.env["MANDATE_ENDPOINT"], DEFAULT_ENDPOINT);
-  const client = createMandateClient(endpoint);
+  const tls = readClientTls(parsed, io.env, io.cwd);
+  if (tls !== undefined) quietIpServerNameWarning();
+  const client = createMandateClient(endpoint, tls, { apiKey: settingOf(stringOption(parsed, "key"), io.env["MANDATE_KEY"]) });
   try {
     return await body(client);
   } catch (error) {
-    throw toServerCallError(error, endpoint);
+    throw toServerCallError(error, endpoint, tls !== undefined);
   } finally {
     client.close();
   }
@@ -92,12 +101,18 @@ export function callDeadline(): Date {
   return new Date(Date.now() + 30_000);
 }
 
-function toServerCallError(error: unknown, endpoint: string): unknown {
+function toServerCallError(error: unknown, endpoint: string, tls: boolean): unknown {
   if (error instanceof AuthzError) return error;
   if (!(error instanceof Error) || !("code" in error) || typeof error.code !== "number") return error;
   const status = error.code;
   const name = STATUS_NAMES[status] ?? `status ${status}`;
   const details = "details" in error && typeof error.details === "string" && error.details !== "" ? error.details : error.message;
-  const hint = name === "UNAVAILABLE" ? ` (is "mandate serve" running at ${endpoint}?)` : "";
+  // A plaintext client meets a TLS server (or the reverse) as a dropped connection, nothing clearer.
+  const hint =
+    name === "UNAUTHENTICATED"
+      ? " (pass an API key with --key or MANDATE_KEY)"
+      : name === "UNAVAILABLE"
+      ? ` (is "mandate serve" running at ${endpoint}? ${tls ? "does it serve TLS, with a certificate --tls-ca trusts, for this name?" : "if it serves TLS, pass --tls-ca CA.pem"})`
+      : "";
   return new ServerCallError(`${endpoint}: ${name}: ${details}${hint}`, status, error);
 }

@@ -8,7 +8,8 @@ Server:
   health                         ask a server whether it is SERVING (exit 0) or not (exit 1)
   migrate                        apply the datastore's migrations (DATABASE_URL or --data DIR) and exit
 
-Clients of a running server (--endpoint HOST:PORT, env MANDATE_ENDPOINT, default 127.0.0.1:50051):
+Clients of a running server (--endpoint HOST:PORT, env MANDATE_ENDPOINT, default 127.0.0.1:50051;
+API key: --key KEY or env MANDATE_KEY):
   check RESOURCE PERMISSION SUBJECT   e.g. check document:readme view user:alice
   check RESOURCE#PERMISSION@SUBJECT   e.g. check document:readme#view@user:alice
   check ... --on-behalf-of PRINCIPAL  an agent acting for PRINCIPAL, e.g.
@@ -21,11 +22,13 @@ Clients of a running server (--endpoint HOST:PORT, env MANDATE_ENDPOINT, default
   relationships delete FILTER         delete every relationship matching FILTER
   delegations grant AGENT PRINCIPAL   let AGENT act for PRINCIPAL, e.g. --scope document#view --expires-in 2h
   delegations list|revoke             list or revoke delegation edges (--actor AGENT | --principal P)
+  keys create|list|rotate|revoke      manage API keys (admin), e.g. keys create --owner ci --role write
   schema write FILE | schema read
   import FILE|-                       create every relationship of FILE (one per line) atomically
   export [FILTER] > FILE              print every relationship, one per line; resumable by --cursor
 
 Local, no server:
+  keys generate                  print a fresh API key token (e.g. for MANDATE_BOOTSTRAP_KEY)
   schema validate FILE           compile a schema, print FILE:LINE:COL: diagnostics
   validate FILE.yaml...          run validation files (SpiceDB's format, as zed validate)
 

@@ -17,6 +17,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   "lookup-subjects": async () => (await import("./lookup-commands.ts")).runLookupSubjectsCommand,
   relationships: async () => (await import("./relationships-command.ts")).runRelationshipsCommand,
   delegations: async () => (await import("./delegations-command.ts")).runDelegationsCommand,
+  keys: async () => (await import("./keys-command.ts")).runKeysCommand,
   schema: async () => (await import("./schema-command.ts")).runSchemaCommand,
   validate: async () => (await import("./validate-command.ts")).runValidateCommand,
   health: async () => (await import("./health-command.ts")).runHealthCommand,

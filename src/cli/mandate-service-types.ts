@@ -16,6 +16,8 @@ export interface ServiceStats {
 /** RunningService is a started `mandate serve`: where it listens, its stats, and how to stop it. */
 export interface RunningService {
   readonly port: number;
+  /** metricsPort is where the Prometheus metrics endpoint listens, if --metrics-port asked for one. */
+  readonly metricsPort?: number | undefined;
   /** description names the datastore for logs, without credentials (e.g. "pglite ./data"). */
   readonly description: string;
   stats(): ServiceStats;

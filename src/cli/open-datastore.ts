@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Logger } from "pino";
-import type { DatastoreLocation, Store } from "../store/index.ts";
+import type { DatastoreLocation, PoolUsage, Store } from "../store/index.ts";
 import { MemoryStore, PostgresStore, migrate } from "../store/index.ts";
 import { assertNever } from "../tuple/index.ts";
 import type { DatastoreConfig } from "./serve-config.ts";
@@ -17,6 +17,8 @@ export interface OpenedDatastore {
    * background, until the store closes; failures are logged and retried at the next run.
    */
   startGarbageCollection(windowMs: number, intervalMs: number): void;
+  /** poolUsage is the connection pool's state now (Postgres), undefined without a pool (PGlite, memory). */
+  poolUsage(): PoolUsage | undefined;
 }
 
 /**
@@ -27,7 +29,7 @@ export interface OpenedDatastore {
 export async function openDatastore(config: DatastoreConfig, cwd: string, logger: Logger): Promise<OpenedDatastore> {
   switch (config.datastore) {
     case "memory":
-      return { store: new MemoryStore(), description: "memory", startGarbageCollection: () => undefined };
+      return { store: new MemoryStore(), description: "memory", startGarbageCollection: () => undefined, poolUsage: () => undefined };
     case "postgres": {
       const store = await PostgresStore.connect(requireUrl(config));
       return durable(store, `postgres ${redactUrl(requireUrl(config))}`, logger);
@@ -74,6 +76,7 @@ function durable(store: PostgresStore, description: string, logger: Logger): Ope
   return {
     store,
     description,
+    poolUsage: () => store.poolUsage(),
     startGarbageCollection: (windowMs, intervalMs) => {
       if (windowMs <= 0) return;
       store.startGarbageCollection({

@@ -8,16 +8,19 @@ import type { Relationship } from "../tuple/index.ts";
 import { ExitCode } from "./command-io.ts";
 import type { CommandIo, ExitCodeValue } from "./command-io.ts";
 import { booleanOption, parseCommandLine } from "./parse-command-line.ts";
+import { LOG_REDACTION } from "./log-redaction.ts";
 import { parseRelationshipLines } from "./relationship-lines.ts";
 import { writeInBatches } from "./relationships-command.ts";
 import { startMandateService } from "./mandate-service.ts";
-import { resolveServeConfig, SERVE_HELP, SERVE_OPTIONS } from "./serve-config.ts";
+import { readServeConfigFile, resolveServeConfig, SERVE_HELP, SERVE_OPTIONS } from "./serve-config.ts";
+import { readServerTls } from "./tls-files.ts";
 import { UsageError } from "./usage-error.ts";
 
 /**
- * runServeCommand implements `mandate serve` (see SERVE_HELP): the composition root that builds
- * the root logger, starts the service (see startMandateService), loads the start-up schema and
- * demo relationships, serves until SIGINT/SIGTERM, then shuts down and closes the store.
+ * runServeCommand implements `mandate serve` (see SERVE_HELP): the composition root that reads
+ * the configuration (flags, environment, --config file), builds the root logger, starts the
+ * service (see startMandateService) loading the start-up schema and demo relationships before it
+ * listens, serves until SIGINT/SIGTERM, then shuts down (within --shutdown-grace) and closes the store.
  */
 export async function runServeCommand(args: readonly string[], io: CommandIo): Promise<ExitCodeValue> {
   const parsed = parseCommandLine(args, SERVE_OPTIONS);
@@ -25,7 +28,8 @@ export async function runServeCommand(args: readonly string[], io: CommandIo): P
     io.out(SERVE_HELP);
     return ExitCode.ok;
   }
-  const config = resolveServeConfig(parsed, io.env);
+  const config = resolveServeConfig(parsed, io.env, readServeConfigFile(parsed, io.env, io.cwd));
+  const tls = config.tls === undefined ? undefined : readServerTls(config.tls, io.cwd);
   // Read and compile the start-up files before binding a port, so that mistakes in them stop
   // the server at once, with positions.
   const schemaText = config.schemaFile === undefined ? undefined : readStartupFile(config.schemaFile, "--schema", io);
@@ -35,12 +39,15 @@ export async function runServeCommand(args: readonly string[], io: CommandIo): P
       ? []
       : parseRelationshipLines(readStartupFile(config.relationshipsFile, "--relationships", io), config.relationshipsFile);
 
-  const logger = pino({ level: config.logLevel, base: { service: "mandate" } });
-  const service = await startMandateService(config, logger, io.cwd);
+  const logger = pino({ level: config.logLevel, base: { service: "mandate" }, redact: LOG_REDACTION });
+  const service = await startMandateService(config, logger, io.cwd, {
+    tls,
+    beforeListen: (privateAddress, apiKey) => loadStartupData(privateAddress, apiKey, schemaText, relationships, logger),
+  });
   try {
     const address = `${config.host.includes(":") ? `[${config.host}]` : config.host}:${service.port}`;
-    await loadStartupData(loopbackAddress(config.host, service.port), schemaText, relationships, logger);
-    logger.info({ address, datastore: service.description, gcWindowMs: config.gcWindowMs }, `mandate serving on ${address}`);
+    const transport = tls === undefined ? "plaintext" : tls.clientCa === undefined ? "tls" : "mutual tls";
+    logger.info({ address, transport, datastore: service.description, gcWindowMs: config.gcWindowMs }, `mandate serving on ${address}`);
     const signal = await io.waitForShutdown();
     logger.info({ signal }, "shutting down");
   } finally {
@@ -57,18 +64,19 @@ function readStartupFile(file: string, flag: string, io: CommandIo): string {
   }
 }
 
-// The server binds `host`; this process reaches it over loopback when it binds every interface.
-function loopbackAddress(host: string, port: number): string {
-  if (host === "0.0.0.0") return `127.0.0.1:${port}`;
-  if (host === "::" || host.includes(":")) return `[${host === "::" ? "::1" : host}]:${port}`;
-  return `${host}:${port}`;
-}
-
 // Start-up data goes through the server's own API, so it gets exactly the validation a client's
-// write gets (a schema change that would orphan stored relationships is refused).
-async function loadStartupData(address: string, schemaText: string | undefined, relationships: readonly Relationship[], logger: Logger): Promise<void> {
+// write gets (a schema change that would orphan stored relationships is refused); `address` is
+// the private socket startMandateService opens before the public listen, and `apiKey` its
+// process-local admin key (when authentication is on).
+async function loadStartupData(
+  address: string,
+  apiKey: string | undefined,
+  schemaText: string | undefined,
+  relationships: readonly Relationship[],
+  logger: Logger,
+): Promise<void> {
   if (schemaText === undefined && relationships.length === 0) return;
-  const client = createMandateClient(address);
+  const client = createMandateClient(address, undefined, { apiKey });
   try {
     if (schemaText !== undefined) {
       const stored = await client.readSchema().then(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseCommandLine } from "./parse-command-line.ts";
-import { resolveServeConfig, SERVE_OPTIONS } from "./serve-config.ts";
+import { CONFIG_FILE_KEYS, resolveServeConfig, SERVE_OPTIONS } from "./serve-config.ts";
 
 const resolveWith = (args: string[], env: Record<string, string> = {}) => resolveServeConfig(parseCommandLine(args, SERVE_OPTIONS), env);
 
@@ -18,6 +18,15 @@ describe("resolveServeConfig", () => {
       logLevel: "info",
       maxDepth: 50,
       cacheEntries: 100_000,
+      metricsPort: undefined,
+      metricsHost: "127.0.0.1",
+      rateLimitPerSecond: 0,
+      rateLimitBurst: 0,
+      maxStreamsPerKey: 100,
+      tls: undefined,
+      shutdownGraceMs: 5_000,
+      auth: "keys",
+      bootstrapKey: undefined,
     });
   });
 
@@ -53,6 +62,17 @@ describe("resolveServeConfig", () => {
       MANDATE_LOG_LEVEL: "warn",
       MANDATE_MAX_DEPTH: "12",
       MANDATE_CACHE_ENTRIES: "0",
+      MANDATE_METRICS_PORT: "9464",
+      MANDATE_METRICS_HOST: "10.0.0.5",
+      MANDATE_RATE_LIMIT: "50",
+      MANDATE_RATE_BURST: "200",
+      MANDATE_MAX_STREAMS_PER_KEY: "8",
+      MANDATE_TLS_CERT: "server.pem",
+      MANDATE_TLS_KEY: "server.key",
+      MANDATE_TLS_CLIENT_CA: "clients.pem",
+      MANDATE_SHUTDOWN_GRACE: "30s",
+      MANDATE_AUTH: "none",
+      MANDATE_BOOTSTRAP_KEY: "mk_bootstrap_0123456789abcdef0123456789abcdef",
     });
     expect(config).toEqual({
       host: "0.0.0.0",
@@ -66,6 +86,15 @@ describe("resolveServeConfig", () => {
       logLevel: "warn",
       maxDepth: 12,
       cacheEntries: 0,
+      metricsPort: 9464,
+      metricsHost: "10.0.0.5",
+      rateLimitPerSecond: 50,
+      rateLimitBurst: 200,
+      maxStreamsPerKey: 8,
+      tls: { certFile: "server.pem", keyFile: "server.key", clientCaFile: "clients.pem" },
+      shutdownGraceMs: 30_000,
+      auth: "none",
+      bootstrapKey: "mk_bootstrap_0123456789abcdef0123456789abcdef",
     });
   });
 
@@ -85,9 +114,41 @@ describe("resolveServeConfig", () => {
     [["--gc-window", "soon"], {}, '--gc-window/MANDATE_GC_WINDOW: "soon" is not a duration'],
     [["--gc-window", "12"], {}, '--gc-window/MANDATE_GC_WINDOW: "12" is not a duration'],
     [["--max-depth", "0"], {}, "--max-depth/MANDATE_MAX_DEPTH: 0 is out of range"],
+    [["--auth", "password"], {}, '--auth/MANDATE_AUTH: "password" is not one of keys, none'],
     [["--cache-entries=-1"], {}, "--cache-entries/MANDATE_CACHE_ENTRIES: -1 is out of range"],
+    [["--rate-limit", "fast"], {}, '--rate-limit/MANDATE_RATE_LIMIT: "fast" is not a whole number'],
+    [[], { MANDATE_MAX_STREAMS_PER_KEY: "-1" }, "--max-streams-per-key/MANDATE_MAX_STREAMS_PER_KEY: -1 is out of range"],
     [["extra"], {}, 'unexpected argument "extra"'],
+    [["--tls-cert", "server.pem"], {}, "--tls-cert needs --tls-key/MANDATE_TLS_KEY"],
+    [["--tls-key", "server.key"], {}, "--tls-key needs --tls-cert/MANDATE_TLS_CERT"],
+    [["--tls-client-ca", "clients.pem"], {}, "--tls-client-ca needs --tls-cert and --tls-key"],
+    [["--shutdown-grace", "soon"], {}, '--shutdown-grace/MANDATE_SHUTDOWN_GRACE: "soon" is not a duration'],
   ])("rejects %j %j naming the flag and variable", (args, env, message) => {
     expect(() => resolveWith(args, env)).toThrow(message);
+  });
+});
+
+describe("the configuration file", () => {
+  const file = { port: "7000", "log-level": "warn", datastore: "memory", "tls-cert": "file.pem", "tls-key": "file.key", "shutdown-grace": "1m" };
+  const resolveWithFile = (args: string[], env: Record<string, string> = {}) =>
+    resolveServeConfig(parseCommandLine(args, SERVE_OPTIONS), env, file);
+
+  it("sets what neither a flag nor a variable sets", () => {
+    expect(resolveWithFile([])).toMatchObject({
+      port: 7000,
+      logLevel: "warn",
+      datastore: "memory",
+      tls: { certFile: "file.pem", keyFile: "file.key", clientCaFile: undefined },
+      shutdownGraceMs: 60_000,
+    });
+  });
+
+  it("gives way to a variable, and a variable to a flag", () => {
+    expect(resolveWithFile(["--port", "8000"], { MANDATE_PORT: "9000", MANDATE_LOG_LEVEL: "debug" })).toMatchObject({ port: 8000, logLevel: "debug" });
+  });
+
+  it("can set every flag of mandate serve but --config itself", () => {
+    expect(CONFIG_FILE_KEYS).not.toContain("config");
+    expect(CONFIG_FILE_KEYS).toEqual(expect.arrayContaining(["host", "port", "database-url", "gc-window", "tls-cert", "tls-key", "tls-client-ca", "shutdown-grace"]));
   });
 });

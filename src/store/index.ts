@@ -15,12 +15,17 @@ export type {
   ImportResult,
   BudgetCharge,
   BudgetOutcome,
+  ApiKeyRole,
+  ApiKeyRecord,
+  PreviousApiKeySecret,
+  ApiKeyStore,
   Store,
 } from "./store.ts";
+export { API_KEY_ROLES } from "./store.ts";
 export { AlreadyExistsError, AbortedError, StoreUnavailableError } from "./errors.ts";
 export { MemoryStore } from "./memory/memory-store.ts";
 export { PostgresStore } from "./postgres/postgres-store.ts";
 export type { PostgresStoreOptions, PostgresConnectOptions, GarbageCollectionOptions } from "./postgres/postgres-store.ts";
 export { migrate } from "./postgres/migrate.ts";
-export type { SqlClient, SqlQueryable, SqlResult, SqlRow } from "./postgres/sql-client.ts";
+export type { SqlClient, SqlQueryable, SqlResult, SqlRow, PoolUsage } from "./postgres/sql-client.ts";
 export type { DatastoreLocation } from "./postgres/migrate.ts";

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FailedPreconditionError, InvalidArgumentError, ResourceExhaustedError, formatRelationship, parseRelationship } from "../tuple/index.ts";
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError, ResourceExhaustedError, formatRelationship, parseRelationship } from "../tuple/index.ts";
 import type { Relationship, Revision } from "../tuple/index.ts";
 import { AbortedError, AlreadyExistsError, StoreUnavailableError } from "./errors.ts";
-import type { ChangeSet, Precondition, RelationshipFilter, RelationshipReader, RelationshipUpdate, Store, WatchOptions } from "./store.ts";
+import type { ApiKeyRecord, ChangeSet, Precondition, RelationshipFilter, RelationshipReader, RelationshipUpdate, Store, WatchOptions } from "./store.ts";
 
 // The contract every Store must honour, clause by clause (spicedb pkg/datastore/test, hono's
 // common.case.test). Implementations call runStoreConformance from their own *.test.ts.
@@ -1221,6 +1221,99 @@ export function runStoreConformance(name: string, makeStore: (options?: StoreTes
       });
     });
 
+    describe("API keys", () => {
+      const key = (id: string, overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord => ({
+        id,
+        owner: `owner of ${id}`,
+        role: "read",
+        createdAt: new Date("2030-01-01T00:00:00.000Z"),
+        secretHash: `hash-${id}`,
+        previousSecrets: [],
+        ...overrides,
+      });
+
+      it("stores a record and reads it back whole, with and without its optional fields", async () => {
+        const full = key("k1", {
+          role: "admin",
+          expiresAt: new Date("2031-01-01T00:00:00.123Z"),
+          revokedAt: new Date("2030-06-01T00:00:00.000Z"),
+          previousSecrets: [{ hash: "old", validUntil: new Date("2030-01-02T00:00:00.000Z") }],
+        });
+        await store.createApiKey(full);
+        await store.createApiKey(key("k2"));
+        expect(await store.apiKey("k1")).toEqual(full);
+        expect(await store.apiKey("k2")).toEqual(key("k2"));
+        expect(await store.apiKey("absent")).toBeUndefined();
+      });
+
+      it("refuses a second record with the same id with AlreadyExistsError, keeping the first", async () => {
+        await store.createApiKey(key("k1"));
+        await expectRejects(store.createApiKey(key("k1", { owner: "someone else" })), AlreadyExistsError, "id", /already exists/);
+        expect((await store.apiKey("k1"))?.owner).toBe("owner of k1");
+      });
+
+      it("replaces a record, and refuses to replace one that does not exist with NotFoundError", async () => {
+        await store.createApiKey(key("k1"));
+        const rotated = key("k1", { secretHash: "new", previousSecrets: [{ hash: "hash-k1", validUntil: new Date("2030-01-01T01:00:00.000Z") }] });
+        expect(await store.replaceApiKey(rotated, "hash-k1")).toEqual(rotated);
+        expect(await store.apiKey("k1")).toEqual(rotated);
+        await expectRejects(store.replaceApiKey(key("absent"), "hash-absent"), NotFoundError, "id", /no API key "absent"/);
+        expect(await store.apiKey("absent")).toBeUndefined();
+      });
+
+      it("refuses a replacement made from a stale read with AbortedError (two rotations cannot both win)", async () => {
+        await store.createApiKey(key("k1"));
+        await store.replaceApiKey(key("k1", { secretHash: "first" }), "hash-k1");
+        await expectRejects(store.replaceApiKey(key("k1", { secretHash: "second" }), "hash-k1"), AbortedError, "id", /changed meanwhile/);
+        expect((await store.apiKey("k1"))?.secretHash).toBe("first");
+      });
+
+      it("never undoes a revocation, whatever a later replacement says", async () => {
+        const revokedAt = new Date("2030-03-01T00:00:00.000Z");
+        await store.createApiKey(key("k1"));
+        await store.replaceApiKey(key("k1", { revokedAt }), "hash-k1");
+        const rotated = await store.replaceApiKey(key("k1", { secretHash: "new" }), "hash-k1");
+        expect(rotated).toMatchObject({ secretHash: "new", revokedAt });
+        expect((await store.apiKey("k1"))?.revokedAt).toEqual(revokedAt);
+      });
+
+      it("lists every record oldest first, ties by id", async () => {
+        const later = new Date("2030-02-01T00:00:00.000Z");
+        await store.createApiKey(key("b", { createdAt: later }));
+        await store.createApiKey(key("z"));
+        await store.createApiKey(key("a", { createdAt: later, revokedAt: later }));
+        expect((await store.apiKeys()).map(({ id }) => id)).toEqual(["z", "a", "b"]);
+      });
+
+      it("hands out records that later changes do not alter", async () => {
+        await store.createApiKey(key("k1"));
+        const before = await store.apiKey("k1");
+        await store.replaceApiKey(key("k1", { revokedAt: new Date("2030-03-01T00:00:00.000Z") }), "hash-k1");
+        expect(before?.revokedAt).toBeUndefined();
+      });
+
+      it("makes no revision and yields nothing in a watch", async () => {
+        const head = await touchAll(store, ["document:a#viewer@user:ann"]);
+        await store.createApiKey(key("k1"));
+        await store.replaceApiKey(key("k1", { revokedAt: new Date() }), "hash-k1");
+        expect(await store.headRevision()).toBe(head);
+        const next = await touchAll(store, ["document:b#viewer@user:ann"]);
+        expect(describeChangeSets(await takeChangeSets(store, head, 1, { checkpoints: true }))).toEqual([`${next}: touch document:b#viewer@user:ann`]);
+      });
+
+      it.each([
+        ["an empty id", key(""), "id"],
+        ["an empty owner", key("k", { owner: "" }), "owner"],
+        ["an unknown role", key("k", { role: "root" as ApiKeyRecord["role"] }), "role"],
+        ["an empty secret hash", key("k", { secretHash: "" }), "secretHash"],
+        ["an invalid expiry", key("k", { expiresAt: new Date(Number.NaN) }), "expiresAt"],
+        ["an empty previous hash", key("k", { previousSecrets: [{ hash: "", validUntil: new Date() }] }), "previousSecrets[0].hash"],
+      ])("refuses a record with %s with InvalidArgumentError naming it", async (_, record, field) => {
+        await expectRejects(store.createApiKey(record), InvalidArgumentError, field, new RegExp(field.replace(/[.[\]]/g, "\\$&")));
+        expect(await store.apiKeys()).toEqual([]);
+      });
+    });
+
     describe("close", () => {
       it("makes every later call fail with StoreUnavailableError, and may be called twice", async () => {
         const head = await touchAll(store, ["document:a#viewer@user:ann"]);
@@ -1241,6 +1334,9 @@ export function runStoreConformance(name: string, makeStore: (options?: StoreTes
           ["garbageCollect", () => store.garbageCollect(new Date())],
           ["chargeBudgets", () => store.chargeBudgets([{ grantId: "g", limit: 1 }])],
           ["budgetUsage", () => store.budgetUsage(["g"])],
+          ["createApiKey", () => store.createApiKey({ id: "k", owner: "o", role: "read", createdAt: new Date(), secretHash: "h", previousSecrets: [] })],
+          ["apiKey", () => store.apiKey("k")],
+          ["apiKeys", () => store.apiKeys()],
           ["oldestReadableRevision", () => store.oldestReadableRevision()],
         ];
         for (const [call, run] of calls) {

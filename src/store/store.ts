@@ -157,13 +157,69 @@ export interface ImportResult {
   readonly imported: number;
 }
 
+/** API_KEY_ROLES are the roles an API key may hold, weakest first (the api module's Role has the same values). */
+export const API_KEY_ROLES = ["read", "write", "admin"] as const;
+
+/** ApiKeyRole is one of API_KEY_ROLES. */
+export type ApiKeyRole = (typeof API_KEY_ROLES)[number];
+
+/** PreviousApiKeySecret is the hash of a secret replaced by a rotation, accepted until `validUntil` (the grace period's end). */
+export interface PreviousApiKeySecret {
+  readonly hash: string;
+  readonly validUntil: Date;
+}
+
+/**
+ * ApiKeyRecord is an API key as stored: never its secret, only hashes of it (`secretHash`, the
+ * current one, and `previousSecrets`, those replaced by rotations and still in their grace period,
+ * newest first). `id` is public (it is part of the token and names the caller in logs); the
+ * store compares nothing, the caller (api's key registry) decides what a hash and a validity are.
+ * Example: `{ id: "k3Jd9aQ", owner: "ci", role: "write", createdAt, secretHash: "9f86d0…",
+ * previousSecrets: [{ hash: "2c26b4…", validUntil: <rotation + 1h> }] }`.
+ */
+export interface ApiKeyRecord {
+  readonly id: string;
+  readonly owner: string;
+  readonly role: ApiKeyRole;
+  readonly createdAt: Date;
+  /** expiresAt: the key stops working at this instant; undefined for never. */
+  readonly expiresAt?: Date | undefined;
+  /** revokedAt: set once the key was revoked; it never works again. */
+  readonly revokedAt?: Date | undefined;
+  readonly secretHash: string;
+  readonly previousSecrets: readonly PreviousApiKeySecret[];
+}
+
+/**
+ * ApiKeyStore keeps API key records. Keys live outside revisions, as budgets do: creating,
+ * rotating or revoking one makes no revision and yields nothing in Watch. They survive restarts
+ * (in a Postgres store) and are shared by every server on the same datastore.
+ */
+export interface ApiKeyStore {
+  /** createApiKey stores a new record; throws AlreadyExistsError (field `id`) if its id is taken. */
+  createApiKey(record: ApiKeyRecord): Promise<void>;
+  /**
+   * replaceApiKey overwrites the record of `record.id` if its current secret hash is still
+   * `expectedSecretHash` (a compare-and-swap: two rotations at once cannot both win), and returns
+   * the record as stored. A revocation is never undone: a stored `revokedAt` stays whatever the
+   * new record says, so a rotation racing a revocation leaves the key revoked. Throws
+   * NotFoundError (field `id`) if there is no record, AbortedError if the secret changed meanwhile
+   * (read again and retry).
+   */
+  replaceApiKey(record: ApiKeyRecord, expectedSecretHash: string): Promise<ApiKeyRecord>;
+  /** apiKey returns the record of `id`, or undefined. */
+  apiKey(id: string): Promise<ApiKeyRecord | undefined>;
+  /** apiKeys returns every record, revoked and expired ones included, oldest first (ties by id). */
+  apiKeys(): Promise<ApiKeyRecord[]>;
+}
+
 /**
  * Store is the source of truth for relationships and the schema. Every successful write commits
  * atomically at a new revision strictly greater than every earlier one; a failed write changes
  * nothing. Implementations: MemoryStore (memory/) and PostgresStore (postgres/, also on PGlite); all pass
- * `store.conformance.ts`.
+ * `store.conformance.ts`. It also keeps API keys (ApiKeyStore), outside revisions.
  */
-export interface Store {
+export interface Store extends ApiKeyStore {
   /** headRevision is the newest committed revision (0 before any write). */
   headRevision(): Promise<Revision>;
 

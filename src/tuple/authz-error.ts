@@ -53,6 +53,21 @@ export class ResourceExhaustedError extends AuthzError {
 }
 
 /**
+ * UnauthenticatedError: the call carried no credentials, or ones that are not (or no longer)
+ * valid. The message says which, and never quotes a secret.
+ */
+export class UnauthenticatedError extends AuthzError {
+  override name = "UnauthenticatedError";
+  readonly code = "unauthenticated";
+}
+
+/** PermissionDeniedError: the caller is authenticated but its role may not make this call; the message names the role needed. */
+export class PermissionDeniedError extends AuthzError {
+  override name = "PermissionDeniedError";
+  readonly code = "permission_denied";
+}
+
+/**
  * BugError marks a state the code believes impossible. It surfaces as INTERNAL with a `BUG:` prefix
  * so that it is never mistaken for bad input.
  */

@@ -6,6 +6,8 @@ export {
   FailedPreconditionError,
   NotFoundError,
   ResourceExhaustedError,
+  UnauthenticatedError,
+  PermissionDeniedError,
   BugError,
   assertNever,
 } from "./authz-error.ts";

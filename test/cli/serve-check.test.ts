@@ -15,7 +15,7 @@ beforeAll(async () => {
   server = spawn(
     process.execPath,
     ["bin/mandate.js", "serve", "--datastore", "memory", "--port", "0", "--schema", "schema/drive.zed", "--relationships", "schema/drive.relationships"],
-    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, MANDATE_AUTH: "none" } },
   );
   endpoint = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: server.stdout as NodeJS.ReadableStream });

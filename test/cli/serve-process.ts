@@ -15,11 +15,13 @@ export interface ServeProcess {
 /**
  * startServe spawns `node bin/mandate.js serve --port 0 ARGS` from the repository root and
  * resolves once it logs "mandate serving on ..." (start-up data loaded); rejects if it exits first.
+ * Authentication is off (MANDATE_AUTH=none) unless `env` says otherwise.
  */
 export async function startServe(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<ServeProcess> {
   const child = spawn(process.execPath, ["bin/mandate.js", "serve", "--port", "0", ...args], {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    // Authentication off unless a test turns it on (MANDATE_AUTH: "keys"): these tests are about other things.
+    env: { ...process.env, MANDATE_AUTH: "none", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const logLines: string[] = [];

@@ -32,7 +32,7 @@ describe.skipIf(database === undefined)("PostgresStore on a Postgres server", ()
   it("migrates once when two processes start at the same time, and keeps the datastore id", async () => {
     const schema = db.newSchema();
     const results = await Promise.all([migrate({ url: db.url, schema }), migrate({ url: db.url, schema })]);
-    expect(results.flat().sort()).toEqual(["0001_initial", "0002_schema_history", "0003_budgets"]);
+    expect(results.flat().sort()).toEqual(["0001_initial", "0002_schema_history", "0003_budgets", "0004_api_keys"]);
     const [first, second] = await Promise.all([openStore({ schema }), openStore({ schema, migrate: false })]);
     expect(await first.datastoreId()).toBe(await second.datastoreId());
     expect(await migrate({ url: db.url, schema })).toEqual([]);

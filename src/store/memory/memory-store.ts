@@ -2,7 +2,9 @@ import { randomUUID } from "node:crypto";
 import { assertNever, relationshipKey } from "../../tuple/index.ts";
 import type { Relationship, Revision } from "../../tuple/index.ts";
 import { AbortedError, StoreUnavailableError } from "../errors.ts";
+import { apiKeyChanged, apiKeyMissing, apiKeyTaken, byCreation, frozenApiKeyRecord, validateApiKeyRecord } from "../api-key-records.ts";
 import type {
+  ApiKeyRecord,
   BudgetCharge,
   BudgetOutcome,
   Change,
@@ -44,8 +46,8 @@ import { RelationshipHistory } from "./relationship-history.ts";
  * head but yield nothing, unless the watch asks for checkpoints (WatchOptions); then it reports
  * every schema write with the text written at it.
  *
- * Budget counters (chargeBudgets) live in a map beside the history: they survive nothing more
- * than the instance, as everything else here.
+ * Budget counters (chargeBudgets) and API keys live in maps beside the history: they survive
+ * nothing more than the instance, as everything else here.
  *
  * Returned relationships are shared, frozen objects; `close` is idempotent and makes every later
  * call (including reads through earlier snapshots, and running watches) fail with
@@ -67,6 +69,8 @@ export class MemoryStore implements Store {
   #schema: StoredSchema | undefined;
   // Uses counted per grant id (chargeBudgets); outside the history, so no revision moves.
   readonly #budgets = new Map<string, number>();
+  // API keys by id (frozen copies); outside the history too.
+  readonly #apiKeys = new Map<string, ApiKeyRecord>();
   #closed = false;
   // The clock that decides expiry; tests pass their own to expire relationships deterministically.
   readonly #now: () => number;
@@ -252,6 +256,35 @@ export class MemoryStore implements Store {
   async budgetUsage(grantIds: readonly string[]): Promise<ReadonlyMap<string, number>> {
     this.#assertOpen();
     return new Map(grantIds.map((grantId) => [grantId, this.#budgets.get(grantId) ?? 0]));
+  }
+
+  async createApiKey(record: ApiKeyRecord): Promise<void> {
+    this.#assertOpen();
+    validateApiKeyRecord(record);
+    if (this.#apiKeys.has(record.id)) throw apiKeyTaken(record.id);
+    this.#apiKeys.set(record.id, frozenApiKeyRecord(record));
+  }
+
+  async replaceApiKey(record: ApiKeyRecord, expectedSecretHash: string): Promise<ApiKeyRecord> {
+    this.#assertOpen();
+    validateApiKeyRecord(record);
+    const stored = this.#apiKeys.get(record.id);
+    if (stored === undefined) throw apiKeyMissing(record.id);
+    if (stored.secretHash !== expectedSecretHash) throw apiKeyChanged(record.id);
+    const revokedAt = stored.revokedAt ?? record.revokedAt;
+    const replaced = frozenApiKeyRecord({ ...record, ...(revokedAt === undefined ? {} : { revokedAt }) });
+    this.#apiKeys.set(record.id, replaced);
+    return replaced;
+  }
+
+  async apiKey(id: string): Promise<ApiKeyRecord | undefined> {
+    this.#assertOpen();
+    return this.#apiKeys.get(id);
+  }
+
+  async apiKeys(): Promise<ApiKeyRecord[]> {
+    this.#assertOpen();
+    return [...this.#apiKeys.values()].sort(byCreation);
   }
 
   async oldestReadableRevision(): Promise<Revision> {

@@ -30,6 +30,9 @@ export interface Migration {
  * - `budgets` (0003): the uses counted per delegation grant id (Store.chargeBudgets), kept
  *   outside revisions: a use is no relationship change. Also an index on the expiry of live
  *   versions, for garbage collection of expired relationships.
+ * - `api_keys` (0004): API keys (Store.createApiKey), outside revisions as budgets are: the
+ *   secrets only as hashes, `previous_secrets` a JSON array of `{ hash, validUntil }` (the
+ *   secrets a rotation replaced, still in their grace period).
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -103,6 +106,22 @@ CREATE TABLE budgets (
 );
 -- Garbage collection removes live versions that expired before its cutoff.
 CREATE INDEX relationships_expiring ON relationships (expires_at) WHERE deleted_revision IS NULL AND expires_at IS NOT NULL;
+`,
+  },
+  {
+    version: 4,
+    name: "0004_api_keys",
+    sql: `
+CREATE TABLE api_keys (
+  id text COLLATE "C" PRIMARY KEY,
+  owner text NOT NULL,
+  role text NOT NULL CHECK (role IN ('read', 'write', 'admin')),
+  created_at timestamptz NOT NULL,
+  expires_at timestamptz,
+  revoked_at timestamptz,
+  secret_hash text NOT NULL,
+  previous_secrets jsonb NOT NULL DEFAULT '[]'
+);
 `,
   },
 ];

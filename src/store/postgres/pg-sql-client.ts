@@ -118,6 +118,10 @@ export function pgSqlClient(config: pg.PoolConfig): SqlClient {
       };
     },
 
+    poolUsage() {
+      return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: config.max ?? 10 };
+    },
+
     async close(): Promise<void> {
       await pool.end();
     },

@@ -36,7 +36,7 @@ function storeOverShared(dataDir: () => Promise<string | undefined>): (options?:
       return opened;
     })();
     const open = await db;
-    await open.exec("TRUNCATE relationships, revisions, schema_text, schema_history, budgets; INSERT INTO revisions (revision, committed_at) VALUES (0, clock_timestamp());");
+    await open.exec("TRUNCATE relationships, revisions, schema_text, schema_history, budgets, api_keys; INSERT INTO revisions (revision, committed_at) VALUES (0, clock_timestamp());");
     return PostgresStore.open({ ...pgliteSqlClientOf(open), close: async () => {} }, { migrate: false, now: options.now });
   };
 }

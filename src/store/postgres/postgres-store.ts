@@ -10,6 +10,7 @@ import {
   revisionOlderThanHistory,
 } from "../failures.ts";
 import type {
+  ApiKeyRecord,
   BudgetCharge,
   BudgetOutcome,
   ChangeSet,
@@ -25,6 +26,8 @@ import type {
   WatchOptions,
   WriteOptions,
 } from "../store.ts";
+import { validateApiKeyRecord } from "../api-key-records.ts";
+import { insertApiKey, selectApiKey, selectApiKeys, updateApiKey } from "./api-key-sql.ts";
 import { validateBudgetCharges, validateLimit, validateQueryOptions, validateRelationshipFilter, validateRevision, validateUpdates } from "../validate-filter.ts";
 import { ChangeStream } from "./change-stream.ts";
 import { applyMigrations } from "./migrations.ts";
@@ -32,7 +35,7 @@ import { pgSqlClient } from "./pg-sql-client.ts";
 import { pgliteSqlClient } from "./pglite-sql-client.ts";
 import { KEY_COLUMNS, Params, SELECT_COLUMNS, keyJoin, toRelationship } from "./relationship-sql.ts";
 import type { RelationshipRow } from "./relationship-sql.ts";
-import type { SqlClient, SqlQueryable, SqlRow, SqlTransaction } from "./sql-client.ts";
+import type { PoolUsage, SqlClient, SqlQueryable, SqlRow, SqlTransaction } from "./sql-client.ts";
 import { sqlErrorCode, translateSqlError } from "./sql-errors.ts";
 
 /** PostgresStoreOptions tune a PostgresStore; every field is optional. */
@@ -96,7 +99,7 @@ const IMPORT_CHUNK = 10_000;
  * Budgets (chargeBudgets) are counters in their own table, charged in a transaction of their own
  * that locks the grants' rows: callers on any instance charging the same grant wait for each
  * other, so a limit holds exactly; they never take the write lock, make no revision and send no
- * notification.
+ * notification. API keys (ApiKeyStore) are rows of `api_keys`, likewise outside revisions.
  *
  * Watch (ChangeStream) replays change sets from the relationships table (and, with checkpoints,
  * schema writes from `schema_history`), then follows new
@@ -406,6 +409,28 @@ export class PostgresStore implements Store {
     return new Map(grantIds.map((grantId) => [grantId, used.get(grantId) ?? 0]));
   }
 
+  async createApiKey(record: ApiKeyRecord): Promise<void> {
+    this.#assertOpen();
+    validateApiKeyRecord(record);
+    await this.#guard(() => insertApiKey(this.#sql, record));
+  }
+
+  async replaceApiKey(record: ApiKeyRecord, expectedSecretHash: string): Promise<ApiKeyRecord> {
+    this.#assertOpen();
+    validateApiKeyRecord(record);
+    return this.#guard(() => updateApiKey(this.#sql, record, expectedSecretHash));
+  }
+
+  async apiKey(id: string): Promise<ApiKeyRecord | undefined> {
+    this.#assertOpen();
+    return this.#guard(() => selectApiKey(this.#sql, id));
+  }
+
+  async apiKeys(): Promise<ApiKeyRecord[]> {
+    this.#assertOpen();
+    return this.#guard(() => selectApiKeys(this.#sql));
+  }
+
   async oldestReadableRevision(): Promise<Revision> {
     this.#assertOpen();
     return (await this.#bounds(this.#sql)).oldest;
@@ -433,6 +458,11 @@ export class PostgresStore implements Store {
     return () => {
       if (this.#gcTimer === timer) this.#stopGarbageCollection();
     };
+  }
+
+  /** poolUsage is the connection pool's state for metrics, or undefined where there is no pool (PGlite: one connection in this process). */
+  poolUsage(): PoolUsage | undefined {
+    return this.#sql.poolUsage?.();
   }
 
   async close(): Promise<void> {

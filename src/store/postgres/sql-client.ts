@@ -43,6 +43,21 @@ export interface SqlClient extends SqlQueryable {
    */
   listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
 
+  /** poolUsage, for drivers with a connection pool, tells how it is used right now. */
+  poolUsage?(): PoolUsage;
+
   /** close releases every connection; in-flight statements may fail. */
   close(): Promise<void>;
+}
+
+/**
+ * PoolUsage is a connection pool's state at one moment: `total` connections open (busy or
+ * idle), `idle` ones among them, `waiting` requests queued for a connection, and `max`, the most
+ * it opens.
+ */
+export interface PoolUsage {
+  readonly total: number;
+  readonly idle: number;
+  readonly waiting: number;
+  readonly max: number;
 }
