@@ -16,11 +16,10 @@ import type { ServeConfig } from "./serve-config.ts";
 export type { RunningService, ServiceStats } from "./mandate-service-types.ts";
 
 /** MandateServiceConfig is what startMandateService needs of `mandate serve`'s configuration. */
-export type MandateServiceConfig = Partial<Pick<ServeConfig, "shutdownGraceMs">> &
-  Pick<ServeConfig, "datastore" | "databaseUrl" | "dataDir" | "host" | "port" | "gcWindowMs" | "maxDepth" | "cacheEntries"> &
-  Partial<Pick<ServeConfig, "rateLimitPerSecond" | "rateLimitBurst" | "maxStreamsPerKey">> &
-  Partial<Pick<ServeConfig, "metricsPort" | "metricsHost">> &
-  Partial<Pick<ServeConfig, "auth" | "bootstrapKey">>;
+export type MandateServiceConfig = Pick<ServeConfig, "datastore" | "databaseUrl" | "dataDir" | "host" | "port" | "gcWindowMs" | "maxDepth" | "cacheEntries"> &
+  Partial<
+    Pick<ServeConfig, "shutdownGraceMs" | "rateLimitPerSecond" | "rateLimitBurst" | "maxStreamsPerKey" | "metricsPort" | "metricsHost" | "auth" | "bootstrapKey">
+  >;
 
 /**
  * MandateServiceOptions: `tls` to serve TLS (plaintext without), and `beforeListen`, called with
@@ -66,7 +65,7 @@ export async function startMandateService(
     datastore.startGarbageCollection(config.gcWindowMs, gcIntervalFor(config.gcWindowMs));
     if (options.beforeListen !== undefined) await runBeforeListen(server, options.beforeListen, auth === "keys" ? apiKeys : undefined);
     const port = await server.listen(config.host, config.port, serverCredentials(options.tls));
-    const metricsServing = metrics === undefined ? undefined : await serveMetrics(metrics, config.metricsHost ?? config.host, config.metricsPort ?? 0, logger);
+    const metricsServing = metrics === undefined ? undefined : await serveMetrics(metrics, config.metricsHost ?? "127.0.0.1", config.metricsPort ?? 0, logger);
     metricsEndpoint = metricsServing?.endpoint;
     // Narrowed copies for the closures below (the `let`s stay possibly undefined to TypeScript).
     const [serving, following] = [server, follower];
