@@ -86,7 +86,11 @@ export async function withClient<T>(parsed: ParsedCommandLine, io: CommandIo, bo
   const endpoint = settingOf(stringOption(parsed, "endpoint"), io.env["MANDATE_ENDPOINT"], DEFAULT_ENDPOINT);
   const tls = readClientTls(parsed, io.env, io.cwd);
   if (tls !== undefined) quietIpServerNameWarning();
-  const client = createMandateClient(endpoint, tls, { apiKey: settingOf(stringOption(parsed, "key"), io.env["MANDATE_KEY"]) });
+  const apiKey = settingOf(stringOption(parsed, "key"), io.env["MANDATE_KEY"]);
+  if (apiKey !== undefined && tls === undefined && !isLoopback(endpoint)) {
+    io.err(`warning: sending an API key without TLS to ${endpoint}: anyone on the path can read it; pass --tls-ca (or --tls) for a server that serves TLS\n`);
+  }
+  const client = createMandateClient(endpoint, tls, { apiKey });
   try {
     return await body(client);
   } catch (error) {
@@ -94,6 +98,13 @@ export async function withClient<T>(parsed: ParsedCommandLine, io: CommandIo, bo
   } finally {
     client.close();
   }
+}
+
+// Plaintext stays on this machine only for loopback endpoints (`localhost`, 127.x.x.x, `[::1]`, unix sockets).
+function isLoopback(endpoint: string): boolean {
+  if (endpoint.startsWith("unix:")) return true;
+  const host = endpoint.startsWith("[") ? endpoint.slice(1, endpoint.indexOf("]")) : endpoint.replace(/:\d+$/, "");
+  return host === "localhost" || host === "::1" || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
 /** callDeadline is the deadline given to each call a command makes. */

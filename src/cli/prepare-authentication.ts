@@ -26,7 +26,7 @@ export async function prepareAuthentication(config: Pick<ServeConfig, "auth" | "
     const keyId = config.bootstrapKey.split("_")[1];
     if (outcome === "created") logger.info({ keyId }, "bootstrap admin key registered from MANDATE_BOOTSTRAP_KEY");
     else if (outcome === "conflict") logger.warn({ keyId }, "MANDATE_BOOTSTRAP_KEY: a key with this id exists with another secret; the variable is ignored");
-    else logger.info({ keyId }, "bootstrap admin key already registered");
+    else logger.info({ keyId }, "bootstrap admin key already registered (as stored: if it was revoked or has expired, it stays so; use another admin key)");
     return;
   }
   if ((await apiKeys.list()).length === 0) {
