@@ -1,9 +1,9 @@
 import { FailedPreconditionError, InvalidArgumentError, WILDCARD_ID, formatObjectRef } from "../tuple/index.ts";
 import type { CaveatRef, ObjectRef } from "../tuple/index.ts";
-import { formatScopeEntry, scopeCovers } from "../schema/index.ts";
+import { formatScopeEntry } from "../schema/index.ts";
 import type { DelegationGrant, Schema } from "../schema/index.ts";
 import type { RelationshipReader } from "../store/index.ts";
-import { delegationOf, delegationsFor, edgeName, findDelegationPaths } from "./delegation-paths.ts";
+import { budgetedHops, delegationOf, delegationsFor, edgeName, findDelegationPaths, hopCovers } from "./delegation-paths.ts";
 import type { DelegationPath } from "./delegation-paths.ts";
 import type { BudgetCounter, CheckRequest, CheckResult, DelegationExplanation, DelegationHop, Permissionship } from "./engine-types.ts";
 import { ALLOWED, DENIED, conditional, intersectionOf, sortedMissingParameters, unionOf } from "./membership.ts";
@@ -105,7 +105,7 @@ export async function checkDelegated(context: DelegatedCheckContext, request: De
 
   // Paths that cost no budget first: a check that one of them allows stays a pure read.
   const allowed = evaluated.filter((path) => path.membership.permissionship === "allowed");
-  allowed.sort((a, b) => budgetedHops(a.path) - budgetedHops(b.path));
+  allowed.sort((a, b) => budgetedHops(a.path).length - budgetedHops(b.path).length);
   for (const candidate of allowed) {
     const spent = await chargeOrExplain(context, candidate, charge);
     if (spent === undefined) return explain(candidate, ALLOWED);
@@ -137,11 +137,9 @@ async function evaluatePath(
   // The first reason along the path explains a DENIED answer; the principal's own comes last.
   let reason: string | undefined;
   for (const grant of path.hops) {
-    // The schema's scope too: narrowing it in the schema narrows edges written before.
-    const declared = delegationOf(context.schema, grant);
-    const inScope = scopeCovers(grant.scope, resource.type, permission) && declared !== undefined && scopeCovers(declared.scope, resource.type, permission);
+    const inScope = hopCovers(context.schema, grant, resource.type, permission);
     const caveat = grant.caveat === undefined ? ALLOWED : context.caveat(grant.caveat, request.context);
-    const ceiling = declared?.ceiling === true ? await ownAnswer(grant.actor) : undefined;
+    const ceiling = delegationOf(context.schema, grant)?.ceiling === true ? await ownAnswer(grant.actor) : undefined;
     membership = intersectionOf(membership, inScope ? ALLOWED : DENIED);
     membership = intersectionOf(membership, caveat);
     if (ceiling !== undefined) membership = intersectionOf(membership, ceiling);
@@ -163,13 +161,7 @@ async function evaluatePath(
 // Counts one use on the path's budgeted edges: undefined when counted (or nothing to count), else
 // the sentence saying which budget is spent. Fills in each hop's budget either way.
 async function chargeOrExplain(context: DelegatedCheckContext, evaluated: EvaluatedPath, charge: boolean): Promise<string | undefined> {
-  // One use per grant, even if (imported data) two hops share a grant id.
-  const seen = new Set<string>();
-  const budgeted = evaluated.path.hops.flatMap((grant, position) => {
-    if (grant.budget === undefined || seen.has(grant.id)) return [];
-    seen.add(grant.id);
-    return [{ grant, position, limit: grant.budget }];
-  });
+  const budgeted = budgetedHops(evaluated.path);
   if (budgeted.length === 0) return undefined;
   const budgets = context.budgets;
   if (budgets === undefined) {
@@ -194,11 +186,6 @@ async function chargeOrExplain(context: DelegatedCheckContext, evaluated: Evalua
   if (spent === undefined) return undefined;
   setBudget(spent.position, spent.limit, spent.limit);
   return spentReason(spent.grant, spent.limit);
-}
-
-/** budgetedHops counts the edges of `path` that carry a budget. */
-export function budgetedHops(path: DelegationPath): number {
-  return path.hops.filter((grant) => grant.budget !== undefined).length;
 }
 
 function spentReason(grant: DelegationGrant, limit: number): string {

@@ -1,9 +1,8 @@
 import { InvalidArgumentError } from "../tuple/index.ts";
 import type { ObjectRef } from "../tuple/index.ts";
-import { scopeCovers } from "../schema/index.ts";
-import { delegationOf, findDelegationPaths } from "./delegation-paths.ts";
+import { budgetedHops, delegationOf, findDelegationPaths, hopCovers } from "./delegation-paths.ts";
 import type { DelegationPath } from "./delegation-paths.ts";
-import { budgetedHops, membershipOf, validateDelegatedRequest } from "./delegated-check.ts";
+import { membershipOf, validateDelegatedRequest } from "./delegated-check.ts";
 import type { DelegatedCheckContext } from "./delegated-check.ts";
 import { compareLookupOrder } from "./lookup-order.ts";
 import type { LookupOptions, LookupResourcesRequest, LookupResult } from "./lookup-types.ts";
@@ -54,7 +53,7 @@ export async function lookupResourcesDelegated(
 
   const answers = new Map<string, Membership>();
   // Paths that cost no budget first, so that a budgeted path is charged only for what it adds.
-  const paths = [...search.paths].sort((a, b) => budgetedHops(a) - budgetedHops(b));
+  const paths = [...search.paths].sort((a, b) => budgetedHops(a).length - budgetedHops(b).length);
   for (const path of paths) {
     const along = pathMembership(context, request, path);
     if (along.permissionship === "denied") continue;
@@ -75,11 +74,10 @@ export async function lookupResourcesDelegated(
 
 // Counts one use on the path's budgeted edges (each grant once); false when a budget is spent.
 async function charge(context: DelegatedLookupContext, path: DelegationPath): Promise<boolean> {
-  const charges = new Map<string, number>();
-  for (const grant of path.hops) if (grant.budget !== undefined) charges.set(grant.id, grant.budget);
-  if (charges.size === 0) return true;
+  const budgeted = budgetedHops(path);
+  if (budgeted.length === 0) return true;
   if (context.budgets === undefined) return false;
-  const outcome = await context.budgets.chargeBudgets([...charges].map(([grantId, limit]) => ({ grantId, limit })));
+  const outcome = await context.budgets.chargeBudgets(budgeted.map(({ grant, limit }) => ({ grantId: grant.id, limit })));
   return "used" in outcome;
 }
 
@@ -88,9 +86,7 @@ async function charge(context: DelegatedLookupContext, path: DelegationPath): Pr
 function pathMembership(context: DelegatedLookupContext, request: LookupResourcesRequest, path: DelegationPath): Membership {
   let membership = ALLOWED;
   for (const grant of path.hops) {
-    const declared = delegationOf(context.schema, grant);
-    if (declared === undefined || !scopeCovers(declared.scope, request.resourceType, request.permission)) return DENIED;
-    if (!scopeCovers(grant.scope, request.resourceType, request.permission)) return DENIED;
+    if (!hopCovers(context.schema, grant, request.resourceType, request.permission)) return DENIED;
     if (grant.caveat !== undefined) membership = intersectionOf(membership, context.caveat(grant.caveat, request.context));
   }
   return membership;

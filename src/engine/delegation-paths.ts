@@ -1,6 +1,6 @@
 import { formatObjectRef } from "../tuple/index.ts";
 import type { ObjectRef } from "../tuple/index.ts";
-import { grantFromRelationship } from "../schema/index.ts";
+import { grantFromRelationship, scopeCovers } from "../schema/index.ts";
 import type { Delegation, DelegationGrant, Schema } from "../schema/index.ts";
 import type { RelationshipReader } from "../store/index.ts";
 
@@ -118,4 +118,34 @@ function describe(hops: readonly DelegationGrant[]): string {
 /** edgeName is an edge in relationship form without its attributes: `agent:b#acts_for@user:h`. */
 export function edgeName(grant: DelegationGrant): string {
   return `${formatObjectRef(grant.actor)}#${grant.delegation}@${formatObjectRef(grant.principal)}`;
+}
+
+/**
+ * hopCovers tells whether an edge may be used for `type#permission`: its own scope covers it, and
+ * so does the scope its delegation declares in the schema now (narrowing the schema narrows the
+ * edges written before).
+ */
+export function hopCovers(schema: Schema, grant: DelegationGrant, type: string, permission: string): boolean {
+  const declared = delegationOf(schema, grant);
+  return declared !== undefined && scopeCovers(declared.scope, type, permission) && scopeCovers(grant.scope, type, permission);
+}
+
+/** BudgetedHop is a hop of a path that carries a budget: the edge, its place on the path, its limit. */
+export interface BudgetedHop {
+  readonly grant: DelegationGrant;
+  readonly position: number;
+  readonly limit: number;
+}
+
+/**
+ * budgetedHops lists the hops of `path` that carry a budget, actor first, each grant id once (two
+ * hops can share one only in imported data; a use is counted once per grant).
+ */
+export function budgetedHops(path: DelegationPath): BudgetedHop[] {
+  const seen = new Set<string>();
+  return path.hops.flatMap((grant, position) => {
+    if (grant.budget === undefined || seen.has(grant.id)) return [];
+    seen.add(grant.id);
+    return [{ grant, position, limit: grant.budget }];
+  });
 }
