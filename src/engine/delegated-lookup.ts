@@ -1,10 +1,9 @@
-import { InvalidArgumentError } from "../tuple/index.ts";
 import type { ObjectRef } from "../tuple/index.ts";
 import { budgetedHops, delegationOf, findDelegationPaths, hopCovers } from "./delegation-paths.ts";
 import type { DelegationPath } from "./delegation-paths.ts";
 import { membershipOf, validateDelegatedRequest } from "./delegated-check.ts";
 import type { DelegatedCheckContext } from "./delegated-check.ts";
-import { compareLookupOrder } from "./lookup-order.ts";
+import { pagedInLookupOrder, validateLimit } from "./lookup.ts";
 import type { LookupOptions, LookupResourcesRequest, LookupResult } from "./lookup-types.ts";
 import { ALLOWED, DENIED, intersectionOf, sortedMissingParameters, unionOf } from "./membership.ts";
 import type { Membership } from "./membership.ts";
@@ -34,9 +33,7 @@ export async function lookupResourcesDelegated(
 ): Promise<Iterable<LookupResult>> {
   const { schema, reader } = context;
   validateDelegatedRequest(schema, request.subject, request.onBehalfOf);
-  if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 1)) {
-    throw new InvalidArgumentError(`limit: must be a positive integer, got ${options.limit}`, { field: "limit" });
-  }
+  validateLimit(options.limit);
   const actor: ObjectRef = { type: request.subject.type, id: request.subject.id };
   const search = await findDelegationPaths(reader, schema, actor, request.onBehalfOf);
   const plain = { resourceType: request.resourceType, permission: request.permission, context: request.context };
@@ -69,7 +66,13 @@ export async function lookupResourcesDelegated(
     }
     merge(answers, found);
   }
-  return paged(answers, options);
+  return pagedInLookupOrder(
+    [...answers].map(([id, membership]) => {
+      const missingParameters = sortedMissingParameters(membership);
+      return { id, permissionship: membership.permissionship === "allowed" ? "allowed" : "conditional", ...(missingParameters === undefined ? {} : { missingParameters }) };
+    }),
+    options,
+  );
 }
 
 // Counts one use on the path's budgeted edges (each grant once); false when a budget is spent.
@@ -111,17 +114,4 @@ function merge(into: Map<string, Membership>, found: ReadonlyMap<string, Members
     const before = into.get(id);
     into.set(id, before === undefined ? membership : unionOf(before, membership));
   }
-}
-
-function paged(answers: ReadonlyMap<string, Membership>, options: LookupOptions): LookupResult[] {
-  const after = options.after;
-  const ids = [...answers.keys()].filter((id) => after === undefined || compareLookupOrder(id, after) > 0).sort(compareLookupOrder);
-  const results: LookupResult[] = [];
-  for (const id of ids.slice(0, options.limit ?? ids.length)) {
-    const membership = answers.get(id) ?? DENIED;
-    if (membership.permissionship === "denied") continue;
-    const missingParameters = sortedMissingParameters(membership);
-    results.push({ id, permissionship: membership.permissionship, ...(missingParameters === undefined ? {} : { missingParameters }) });
-  }
-  return results;
 }

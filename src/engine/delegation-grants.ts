@@ -5,7 +5,7 @@ import { formatScopeEntry, grantFromRelationship, grantToRelationship, parseScop
 import type { Delegation, DelegationGrant, Schema } from "../schema/index.ts";
 import type { Precondition, RelationshipReader } from "../store/index.ts";
 import type { BudgetCounter } from "./engine-types.ts";
-import { delegationsFor, edgeName, findDelegationPaths } from "./delegation-paths.ts";
+import { delegationOf, delegationsFor, edgeFilter, edgeName, findDelegationPaths } from "./delegation-paths.ts";
 import type { DelegationListFilter, GrantPlan, GrantRequest, ListedDelegation, RevokeSelector } from "./delegation-types.ts";
 
 /**
@@ -51,7 +51,7 @@ export async function planGrant(reader: RelationshipReader, schema: Schema, requ
       });
     }
     chain = ancestors.length + 1;
-    const limits = [delegation, ...ancestors.map((hop) => schema.definitions.get(hop.actor.type)?.delegations.get(hop.delegation))];
+    const limits = [delegation, ...ancestors.map((hop) => delegationOf(schema, hop))];
     const tightest = Math.min(...limits.map((limit) => limit?.maxChain ?? 0));
     if (chain > tightest) {
       throw new InvalidArgumentError(`via: the chain would have ${chain} hops, more than max_chain ${tightest} allows`, { field: "via" });
@@ -212,14 +212,6 @@ async function edgesFor(reader: RelationshipReader, schema: Schema, principal: O
   return grants;
 }
 
-function edgeFilter(actor: { readonly type: string; readonly id?: string | undefined }, delegation: string, principal: ObjectRef) {
-  return {
-    resourceType: actor.type,
-    ...(actor.id === undefined ? {} : { resourceId: actor.id }),
-    relation: delegation,
-    subject: { type: principal.type, id: principal.id, relation: null },
-  };
-}
 
 function sameObject(a: ObjectRef, b: ObjectRef): boolean {
   return a.type === b.type && a.id === b.id;

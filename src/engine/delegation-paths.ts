@@ -2,7 +2,7 @@ import { formatObjectRef } from "../tuple/index.ts";
 import type { ObjectRef } from "../tuple/index.ts";
 import { grantFromRelationship, scopeCovers } from "../schema/index.ts";
 import type { Delegation, DelegationGrant, Schema } from "../schema/index.ts";
-import type { RelationshipReader } from "../store/index.ts";
+import type { RelationshipFilter, RelationshipReader } from "../store/index.ts";
 
 /**
  * DelegationPath is a live chain of edges from an actor to a principal, actor first: `hops[0]`
@@ -101,18 +101,26 @@ async function readEdge(
   edge: { readonly actor: ObjectRef; readonly delegation: string },
   principal: ObjectRef,
 ): Promise<DelegationGrant | undefined> {
-  const [relationship] = await reader.queryRelationships({
-    resourceType: edge.actor.type,
-    resourceId: edge.actor.id,
-    relation: edge.delegation,
-    subject: { type: principal.type, id: principal.id, relation: null },
-  });
+  const [relationship] = await reader.queryRelationships(edgeFilter(edge.actor, edge.delegation, principal));
   return relationship === undefined ? undefined : grantFromRelationship(relationship);
 }
 
 function describe(hops: readonly DelegationGrant[]): string {
   const first = hops[0];
   return first === undefined ? "the chain" : `the chain from ${formatObjectRef(first.actor)}`;
+}
+
+/**
+ * edgeFilter selects the edges of `delegation` from `actor` (every actor of its type when `id` is
+ * undefined) acting for `principal`: e.g. `agent:b#acts_for@user:h`.
+ */
+export function edgeFilter(actor: { readonly type: string; readonly id?: string | undefined }, delegation: string, principal: ObjectRef): RelationshipFilter {
+  return {
+    resourceType: actor.type,
+    ...(actor.id === undefined ? {} : { resourceId: actor.id }),
+    relation: delegation,
+    subject: { type: principal.type, id: principal.id, relation: null },
+  };
 }
 
 /** edgeName is an edge in relationship form without its attributes: `agent:b#acts_for@user:h`. */

@@ -225,6 +225,14 @@ function toLookupResult(id: string, check: CheckResult | undefined): LookupResul
 }
 
 /**
+ * pagedInLookupOrder yields `results` (decided, in any order) in lookup order from options.after,
+ * up to options.limit, as every lookup pages its results.
+ */
+export function pagedInLookupOrder(results: readonly LookupResult[], options: LookupOptions): Iterable<LookupResult> {
+  return paged(mergedInLookupOrder(NONE, results, options.after), options);
+}
+
+/**
  * paged yields `results` up to options.limit, stopping (RequestAbortedError) once options.signal
  * aborts. A plain generator: a lookup's results cross no asynchronous boundary one by one (each
  * would cost ~0.5 µs and garbage; 100,000 results: ~40 ms a layer here).
@@ -240,7 +248,8 @@ function* paged<T>(results: Iterable<T>, options: LookupOptions): Generator<T> {
   }
 }
 
-function validateLimit(limit: number | undefined): void {
+/** validateLimit throws InvalidArgumentError (`limit`) unless `limit` is undefined or a positive safe integer. */
+export function validateLimit(limit: number | undefined): void {
   if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 1)) {
     throw new InvalidArgumentError(`limit: must be a positive integer, got ${String(limit)}`, { field: "limit" });
   }
