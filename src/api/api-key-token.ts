@@ -14,7 +14,7 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 const TOKEN_PATTERN = /^mk_([A-Za-z0-9]{1,64})_([A-Za-z0-9_-]+)$/;
 
 /** MIN_SECRET_LENGTH is the shortest secret a token may carry (32 base64url characters: 192 bits when random). */
-export const MIN_SECRET_LENGTH = 32;
+const MIN_SECRET_LENGTH = 32;
 
 /** ApiKeyToken is a token taken apart: the key's id and its secret. */
 export interface ApiKeyToken {

@@ -5,7 +5,8 @@ import type { Store } from "../store/index.ts";
 import type { DelegationListFilter, GrantRequest, ListedDelegation, RevokeSelector } from "../engine/index.ts";
 import { listDelegations, planGrant, planRevoke } from "../engine/index.ts";
 import type { ConsistencyRequirement } from "./consistency.ts";
-import { grantFieldToWire, withRenamedField } from "./delegation-fields.ts";
+import { grantFieldToWire } from "./delegation-fields.ts";
+import { withRenamedField } from "./renamed-field.ts";
 import type { MandateCommands } from "./mandate-commands.ts";
 
 /** DelegationCommandsDeps are what the delegation commands need: the store (for budget counters) and the commands they write and read through. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { FailedPreconditionError, InvalidArgumentError, ResourceExhaustedError } from "../tuple/index.ts";
-import { grantFieldToWire, withRenamedField } from "./delegation-fields.ts";
+import { grantFieldToWire } from "./delegation-fields.ts";
+import { withRenamedField } from "./renamed-field.ts";
 
 describe("grantFieldToWire", () => {
   it.each([

@@ -1,5 +1,3 @@
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../tuple/index.ts";
-
 // The engine and the schema name the fields of a grant in their own terms (`grant.expiresAt`,
 // `grant.principal.type`, `grant.caveat.context.ticket`); a client should read the proto field it
 // sent (`expires_at`, `principal.object_type`, `caveat.context.ticket`).
@@ -54,21 +52,4 @@ export function grantFieldToWire(field: string): string {
 
 function snakeCase(name: string): string {
   return name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
-}
-
-/**
- * withRenamedField returns `error` with its field renamed by `rename` (and the message's leading
- * `field:` with it) when it is an InvalidArgumentError, FailedPreconditionError or NotFoundError
- * naming a field; anything else passes unchanged.
- */
-export function withRenamedField(error: unknown, rename: (field: string) => string): unknown {
-  if (!(error instanceof InvalidArgumentError || error instanceof FailedPreconditionError || error instanceof NotFoundError)) return error;
-  if (error.field === undefined) return error;
-  const field = rename(error.field);
-  if (field === error.field) return error;
-  const message = error.message.startsWith(`${error.field}:`) ? `${field}${error.message.slice(error.field.length)}` : `${field}: ${error.message}`;
-  const options = { field, cause: error };
-  if (error instanceof InvalidArgumentError) return new InvalidArgumentError(message, options);
-  if (error instanceof FailedPreconditionError) return new FailedPreconditionError(message, options);
-  return new NotFoundError(message, options);
 }

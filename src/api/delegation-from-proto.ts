@@ -1,9 +1,9 @@
-import type { CaveatRef, ObjectRef } from "../tuple/index.ts";
-import { InvalidArgumentError, validateCaveatName, validateRelationName } from "../tuple/index.ts";
+import type { ObjectRef } from "../tuple/index.ts";
+import { InvalidArgumentError, validateRelationName } from "../tuple/index.ts";
 import type { DelegationListFilter, GrantRequest, RevokeSelector } from "../engine/index.ts";
-import { objectRefFromWire } from "./from-proto.ts";
-import { fromWireStruct, fromWireTimestamp } from "./struct-codec.ts";
-import type { WireContextualizedCaveat, WireGrantDelegationRequest, WireListDelegationsRequest, WireRevokeDelegationsRequest } from "./wire-types.ts";
+import { caveatRefFromWire, objectRefFromWire } from "./from-proto.ts";
+import { fromWireTimestamp } from "./struct-codec.ts";
+import type { WireGrantDelegationRequest, WireListDelegationsRequest, WireRevokeDelegationsRequest } from "./wire-types.ts";
 
 // Converts DelegationService requests to the engine's terms, checking form only (names, ids,
 // required fields, which selector is set); whether the schema allows the edge is planGrant's
@@ -34,16 +34,9 @@ export function grantRequestFromWire(wire: WireGrantDelegationRequest): GrantReq
     notBefore: wire.notBefore ? fromWireTimestamp(wire.notBefore, "not_before") : undefined,
     expiresAt: wire.expiresAt ? fromWireTimestamp(wire.expiresAt, "expires_at") : undefined,
     via: wire.via ? objectRefFromWire(wire.via, "via") : undefined,
-    caveat: wire.caveat ? caveatFromWire(wire.caveat, "caveat") : undefined,
+    caveat: wire.caveat ? caveatRefFromWire(wire.caveat, "caveat") : undefined,
     budget: wire.budget ? wire.budget : undefined,
   };
-}
-
-function caveatFromWire(wire: WireContextualizedCaveat, field: string): CaveatRef {
-  const name = wire.caveatName;
-  if (!name) throw new InvalidArgumentError(`${field}.caveat_name: is required`, { field: `${field}.caveat_name` });
-  validateCaveatName(name, `${field}.caveat_name`);
-  return { name, context: fromWireStruct(wire.context, `${field}.context`) };
 }
 
 /** listFilterFromWire decodes the selector of a ListDelegations request: exactly one of actor and principal. */

@@ -1,4 +1,4 @@
-import type { ObjectRef, Relationship, SubjectRef } from "../tuple/index.ts";
+import type { CaveatRef, ObjectRef, Relationship, SubjectRef } from "../tuple/index.ts";
 import {
   InvalidArgumentError,
   WILDCARD_ID,
@@ -15,6 +15,7 @@ import { decodeZedToken } from "./consistency-token.ts";
 import { fromWireStruct, fromWireTimestamp } from "./struct-codec.ts";
 import type {
   WireCheckBulkPermissionsRequestItem,
+  WireContextualizedCaveat,
   WireConsistency,
   WireExpandPermissionTreeRequest,
   WireLookupResourcesRequest,
@@ -93,6 +94,17 @@ function subjectRefFromWire(wire: WireSubjectReference | null | undefined, field
   return { type, id, relation };
 }
 
+/**
+ * caveatRefFromWire decodes a ContextualizedCaveat at `field`: a required name (which may carry a
+ * prefix: `org/cv`, and the reserved `mandate/delegation` of delegation edges, which an export
+ * must be able to import back) and its context.
+ */
+export function caveatRefFromWire(wire: WireContextualizedCaveat, field: string): CaveatRef {
+  const name = nonEmpty(wire.caveatName, `${field}.caveat_name`);
+  validateCaveatName(name, `${field}.caveat_name`);
+  return { name, context: fromWireStruct(wire.context, `${field}.context`) };
+}
+
 /** relationshipFromWire decodes a relationship with its caveat and expiry. */
 export function relationshipFromWire(wire: WireRelationship | null | undefined, field: string): Relationship {
   const relationship = required(wire, field);
@@ -101,13 +113,8 @@ export function relationshipFromWire(wire: WireRelationship | null | undefined, 
   validateRelationName(relation, `${field}.relation`);
   const subject = subjectRefFromWire(relationship.subject, `${field}.subject`);
   let result: Relationship = { resource, relation, subject };
-  const caveat = relationship.optionalCaveat;
-  if (caveat) {
-    const name = nonEmpty(caveat.caveatName, `${field}.optional_caveat.caveat_name`);
-    // Caveat names may carry a prefix (`org/cv`, and the reserved `mandate/delegation` of
-    // delegation edges, which an export must be able to import back).
-    validateCaveatName(name, `${field}.optional_caveat.caveat_name`);
-    result = { ...result, caveat: { name, context: fromWireStruct(caveat.context, `${field}.optional_caveat.context`) } };
+  if (relationship.optionalCaveat) {
+    result = { ...result, caveat: caveatRefFromWire(relationship.optionalCaveat, `${field}.optional_caveat`) };
   }
   if (relationship.optionalExpiresAt) {
     result = { ...result, expiresAt: fromWireTimestamp(relationship.optionalExpiresAt, `${field}.optional_expires_at`) };

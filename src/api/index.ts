@@ -9,10 +9,9 @@ export { MandateMetrics } from "./mandate-metrics.ts";
 export type { MetricsSources } from "./mandate-metrics.ts";
 export { MetricsEndpoint } from "./metrics-endpoint.ts";
 export type { CallObserver, ObservedCall, ObservedCallStart, ObservedCallEnd } from "./call-observer.ts";
-export { ApiKeyRegistry, DEFAULT_KEY_CACHE_MS } from "./api-key-registry.ts";
+export { ApiKeyRegistry } from "./api-key-registry.ts";
 export type { ApiKeyCaller, ApiKeyInfo, ApiKeyRegistryOptions, IssuedApiKey, Verification } from "./api-key-registry.ts";
 export { formatApiKeyToken, newKeyId, newSecret } from "./api-key-token.ts";
-export { DEFAULT_RECHECK_MS } from "./auth-interceptor.ts";
 export { KEY_SERVICE } from "./mandate-proto.ts";
 export type {
   WireKeyRole,

@@ -37,12 +37,13 @@ export function keyServiceHandlers(registry: ApiKeyRegistry, logger: Logger): Un
   };
 }
 
-const ROLES_BY_WIRE: Readonly<Record<string, Role>> = { KEY_ROLE_READ: "read", KEY_ROLE_WRITE: "write", KEY_ROLE_ADMIN: "admin" };
 /** WIRE_BY_ROLE is each role's mandate.v1.KeyRole name (the CLI prints and reads roles by it too). */
 export const WIRE_BY_ROLE: Readonly<Record<Role, WireKeyRole>> = { read: "KEY_ROLE_READ", write: "KEY_ROLE_WRITE", admin: "KEY_ROLE_ADMIN" };
 
+const ROLES_BY_WIRE: ReadonlyMap<string, Role> = new Map(Object.entries(WIRE_BY_ROLE).map(([role, wire]) => [wire, role as Role]));
+
 function roleFromWire(role: WireKeyRole | undefined): Role {
-  const decoded = ROLES_BY_WIRE[role ?? ""];
+  const decoded = ROLES_BY_WIRE.get(role ?? "");
   if (decoded === undefined) throw new InvalidArgumentError("role: must be KEY_ROLE_READ, KEY_ROLE_WRITE or KEY_ROLE_ADMIN", { field: "role" });
   return decoded;
 }

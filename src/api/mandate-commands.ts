@@ -24,6 +24,7 @@ import type { DecodedZedToken } from "./consistency-token.ts";
 import { datastoreTagOf, encodeZedToken } from "./consistency-token.ts";
 import type { ApiLimits } from "./limits.ts";
 import { enforceCountLimit } from "./limits.ts";
+import { withRenamedField } from "./renamed-field.ts";
 
 /**
  * WRITE_VISIBILITY_WAIT_MS bounds how long a write's response waits for the graph index to apply
@@ -120,10 +121,9 @@ export class MandateCommands {
     trace: boolean,
     signal?: AbortSignal,
   ): Promise<{ revision: Revision; result: CheckResult }> {
-    const revision = await this.#resolve(consistency);
-    const schema = await this.#schemaForRead(revision);
+    const { revision, reader, schema } = await this.readSnapshot(consistency);
     try {
-      const result = await this.#engine.check(this.#store.snapshot(revision), schema, request, { trace, signal });
+      const result = await this.#engine.check(reader, schema, request, { trace, signal });
       return { revision, result };
     } catch (error) {
       throw withWireCheckField(error, "");
@@ -142,8 +142,7 @@ export class MandateCommands {
     signal?: AbortSignal,
   ): Promise<{ revision: Revision; outcomes: BulkCheckOutcome[] }> {
     enforceCountLimit(items.length, this.#limits.maxChecksPerBatch, "items", "checks", "maxChecksPerBatch");
-    const revision = await this.#resolve(consistency);
-    const schema = await this.#schemaForRead(revision);
+    const { revision, reader, schema } = await this.readSnapshot(consistency);
     const outcomes: BulkCheckOutcome[] = [];
     const pending: Array<{ index: number; request: CheckRequest; field: string }> = [];
     items.forEach((item, index) => {
@@ -151,7 +150,7 @@ export class MandateCommands {
       else pending.push({ index, request: item.request, field: item.field });
     });
     const answers = await this.#engine.checkBatch(
-      this.#store.snapshot(revision),
+      reader,
       schema,
       pending.map((entry) => entry.request),
       { signal },
@@ -177,9 +176,7 @@ export class MandateCommands {
     signal?: AbortSignal,
     delegation?: DelegationExplainRequest,
   ): Promise<{ revision: Revision; tree: ExpandTree; delegation?: DelegationExplanation | undefined }> {
-    const revision = await this.#resolve(consistency);
-    const schema = await this.#schemaForRead(revision);
-    const reader = this.#store.snapshot(revision);
+    const { revision, reader, schema } = await this.readSnapshot(consistency);
     let tree: ExpandTree;
     try {
       tree = await this.#engine.expand(reader, schema, resource, permission, { signal });
@@ -280,13 +277,13 @@ export class MandateCommands {
     for (let attempt = 0; ; attempt++) {
       const { schema, revision: schemaRevision } = await this.#currentSchema();
       updates.forEach((update, i) => {
-        if (update.operation !== "delete") refuseDelegationEdge(schema, update.relationship, `updates[${i}].relationship.relation`);
         // A delete names a relationship by resource, relation and subject only, so its caveat and
         // expiration are not checked (SpiceDB does the same); a permission or a subject type the
         // relation does not allow can never be stored, and is refused as for a write.
         if (update.operation === "delete") {
           validateRelationshipForDelete(schema, update.relationship, `updates[${i}].relationship`);
         } else {
+          refuseDelegationEdge(schema, update.relationship, `updates[${i}].relationship.relation`);
           validateRelationship(schema, update.relationship, `updates[${i}].relationship`);
         }
       });
@@ -583,14 +580,10 @@ function withWireCheckField(error: unknown, prefix: string): unknown {
 // withWireField renames an engine validation error's field by `fields` (domain to proto), after
 // `prefix`; other errors pass unchanged.
 function withWireField(error: unknown, fields: ReadonlyMap<string, string>, prefix: string): unknown {
-  if (!(error instanceof InvalidArgumentError || error instanceof FailedPreconditionError) || error.field === undefined) return error;
-  const wire = fields.get(error.field);
-  if (wire === undefined) return error;
-  const field = `${prefix}${wire}`;
-  const message = error.message.startsWith(`${error.field}:`) ? `${field}${error.message.slice(error.field.length)}` : `${field}: ${error.message}`;
-  return error instanceof InvalidArgumentError
-    ? new InvalidArgumentError(message, { field, cause: error })
-    : new FailedPreconditionError(message, { field, cause: error });
+  return withRenamedField(error, (field) => {
+    const wire = fields.get(field);
+    return wire === undefined ? field : `${prefix}${wire}`;
+  });
 }
 
 function filterAgainstSchema(schema: Schema, filter: RelationshipFilter, field: string): void {
