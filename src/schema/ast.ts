@@ -50,7 +50,6 @@ export interface TypeReferenceAst {
 /**
  * DelegationAst is `delegation name: user | agent with cav { options }`: its principal types and its
  * options in the order written (duplicates and a missing `scope` are the compiler's to report).
- * `open` is where the options block starts.
  */
 export interface DelegationAst {
   readonly kind: "delegation";
@@ -58,7 +57,6 @@ export interface DelegationAst {
   readonly comment: string | undefined;
   readonly principals: readonly DelegationPrincipalAst[];
   readonly options: readonly DelegationOptionAst[];
-  readonly open: SourcePosition;
 }
 
 /** DelegationPrincipalAst is one principal type of a delegation: `user` or `user with cav`. */

@@ -1,6 +1,7 @@
 import { assertNever } from "../tuple/index.ts";
 import type { DelegationAst, DelegationOptionAst, NameAst, SourcePosition } from "./ast.ts";
 import { didYouMean } from "./did-you-mean.ts";
+import { formatScopeEntry } from "./delegation-grant.ts";
 import { formatDelegationPrincipal } from "./format-allowed-subject.ts";
 import { MAX_LIFETIME_LIMIT_MS, formatLifetime, parseLifetime } from "./lifetime.ts";
 import type { Delegation, DelegationPrincipal, ScopeEntry } from "./model.ts";
@@ -127,7 +128,7 @@ function compileScope(option: Extract<DelegationOptionAst, { kind: "scope" }>, w
         );
       }
     }
-    const text = type === "*" ? "*" : `${type}#${permission}`;
+    const text = formatScopeEntry({ type, permission });
     if (seen.has(text)) {
       context.report(entry.type.position, `scope entry \`${text}\` is listed twice on ${where}`);
       continue;

@@ -2,12 +2,13 @@
 // `agent:b#acts_for@user:h`, expiring when the edge does, with caveat `mandate/delegation` whose
 // context holds the edge's attributes. This module converts between the two forms and checks an
 // edge against the schema; the engine decides what an edge allows.
-import { BugError, FailedPreconditionError, InvalidArgumentError, WILDCARD_ID, parseSubjectRef, validateTypeName } from "../tuple/index.ts";
+import { BugError, FailedPreconditionError, InvalidArgumentError, WILDCARD_ID, parseSubjectRef, validateRelationName, validateTypeName } from "../tuple/index.ts";
 import type { CaveatRef, ObjectRef, Relationship } from "../tuple/index.ts";
 import { validateCaveatContext } from "./caveat-context.ts";
 import { formatDelegationPrincipal } from "./format-allowed-subject.ts";
 import { formatLifetime } from "./lifetime.ts";
-import type { Definition, Delegation, Schema, ScopeEntry } from "./model.ts";
+import { lookupDefinition } from "./lookup-definition.ts";
+import type { Delegation, Schema, ScopeEntry } from "./model.ts";
 
 /**
  * DELEGATION_CAVEAT is the caveat every delegation edge carries, and no other relationship may:
@@ -223,13 +224,6 @@ function checkGrant(schema: Schema, grant: DelegationGrant, fieldOf: (property: 
   }
 }
 
-// As relationship-validator's lookupDefinition (which imports this module, hence the copy).
-function lookupDefinition(schema: Schema, typeName: string, field: string): Definition {
-  const definition = schema.definitions.get(typeName);
-  if (definition === undefined) throw new FailedPreconditionError(`${field}: definition \`${typeName}\` not found in the schema`, { field });
-  return definition;
-}
-
 function lookupDelegation(schema: Schema, actorType: string, name: string, actorField: string, delegationField: string): Delegation {
   const definition = lookupDefinition(schema, actorType, `${actorField}.type`);
   const delegation = definition.delegations.get(name);
@@ -348,10 +342,10 @@ export function parseScopeEntry(text: string, field: string): ScopeEntry {
   const hash = text.indexOf("#");
   const type = hash < 0 ? "" : text.slice(0, hash);
   const permission = hash < 0 ? "" : text.slice(hash + 1);
-  const shaped = hash > 0 && (permission === "*" || /^[a-z][a-z0-9_]{0,127}$/.test(permission));
-  if (shaped) {
+  if (hash > 0) {
     try {
       validateTypeName(type, field);
+      if (permission !== "*") validateRelationName(permission, field);
       return { type, permission };
     } catch {
       // Reported below with the expected forms.

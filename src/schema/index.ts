@@ -15,10 +15,10 @@ export type {
 export { SchemaError } from "./errors.ts";
 export type { SchemaDiagnostic } from "./errors.ts";
 export { compileSchema } from "./compiler.ts";
+export { lookupDefinition } from "./lookup-definition.ts";
 export {
   validateRelationship,
   validateRelationshipForDelete,
-  lookupDefinition,
   lookupRelationOrPermission,
   findRelationOrPermission,
 } from "./relationship-validator.ts";
@@ -26,7 +26,6 @@ export type { RelationOrPermission } from "./relationship-validator.ts";
 export { validateCaveatContext, validateCaveatValue, caveatNumber, decodeBase64, parseDuration, parseTimestamp } from "./caveat-context.ts";
 export type { Timestamp } from "./caveat-context.ts";
 export { parseIpAddress, ipInCidr, formatIpAddress } from "./ip-address.ts";
-export type { IpAddress } from "./ip-address.ts";
 export { removedSubjectPatterns } from "./schema-change.ts";
 export type { RelationshipPattern } from "./schema-change.ts";
 export {

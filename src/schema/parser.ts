@@ -197,7 +197,7 @@ class Parser {
       this.#next();
       principals.push(this.#parseDelegationPrincipal());
     }
-    const open = this.#expect("{", `after the principal types of delegation "${name.text}" (its options go in a block: \`{ scope document#view }\`)`);
+    this.#expect("{", `after the principal types of delegation "${name.text}" (its options go in a block: \`{ scope document#view }\`)`);
     const options: DelegationOptionAst[] = [];
     for (;;) {
       const token = this.#peek();
@@ -210,7 +210,7 @@ class Parser {
       this.#expectStatementEnd("delegation option", false);
     }
     this.#next();
-    return { kind: "delegation", name, comment: keyword.comment, principals, options, open: open.position };
+    return { kind: "delegation", name, comment: keyword.comment, principals, options };
   }
 
   // A principal is an object type, optionally with a caveat: edges name one object of it, and

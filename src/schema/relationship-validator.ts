@@ -3,24 +3,13 @@ import type { Relationship } from "../tuple/index.ts";
 import { validateCaveatContext } from "./caveat-context.ts";
 import { DELEGATION_CAVEAT, readGrant, validateGrantOfRelationship } from "./delegation-grant.ts";
 import { formatAllowedSubject, formatDelegationPrincipal } from "./format-allowed-subject.ts";
-import type { AllowedSubject, Definition, Delegation, Permission, Relation, Schema } from "./model.ts";
+import { lookupDefinition } from "./lookup-definition.ts";
+import type { AllowedSubject, Delegation, Permission, Relation, Schema } from "./model.ts";
 
 /** RelationOrPermission is what a name on a definition resolves to. */
 export type RelationOrPermission =
   | { readonly kind: "relation"; readonly relation: Relation }
   | { readonly kind: "permission"; readonly permission: Permission };
-
-/**
- * lookupDefinition returns the definition named `typeName`, or throws FailedPreconditionError
- * naming `field` ("definition `x` not found"): the name is well formed but not in the schema.
- */
-export function lookupDefinition(schema: Schema, typeName: string, field: string): Definition {
-  const definition = schema.definitions.get(typeName);
-  if (definition === undefined) {
-    throw new FailedPreconditionError(`${field}: definition \`${typeName}\` not found in the schema`, { field });
-  }
-  return definition;
-}
 
 /**
  * findRelationOrPermission resolves `name` on definition `typeName` and returns undefined when
@@ -137,9 +126,7 @@ function findDelegation(schema: Schema, relationship: Relationship): Delegation 
 function checkPrincipalType(schema: Schema, delegation: Delegation, relationship: Relationship, field: string): void {
   const { subject } = relationship;
   const subjectField = `${field}.subject`;
-  if (!schema.definitions.has(subject.type)) {
-    throw new FailedPreconditionError(`${subjectField}: definition \`${subject.type}\` not found in the schema`, { field: subjectField });
-  }
+  lookupDefinition(schema, subject.type, subjectField);
   if (subject.relation === undefined && subject.id !== WILDCARD_ID && delegation.principals.some((principal) => principal.type === subject.type)) return;
   const allowed = delegation.principals.map(formatDelegationPrincipal).join(", ");
   throw new InvalidArgumentError(
@@ -174,9 +161,7 @@ function allowedForSubject(schema: Schema, relationship: Relationship, field: st
   const relation = lookupStoredRelation(schema, relationship, field);
   const subject = relationship.subject;
   const subjectField = `${field}.subject`;
-  if (!schema.definitions.has(subject.type)) {
-    throw new FailedPreconditionError(`${subjectField}: definition \`${subject.type}\` not found in the schema`, { field: subjectField });
-  }
+  lookupDefinition(schema, subject.type, subjectField);
   const wildcard = subject.id === WILDCARD_ID;
   const candidates = relation.allowedSubjects.filter(
     (allowed) => allowed.type === subject.type && allowed.wildcard === wildcard && allowed.relation === subject.relation,

@@ -17,7 +17,6 @@ export type {
   BudgetOutcome,
   ApiKeyRole,
   ApiKeyRecord,
-  PreviousApiKeySecret,
   ApiKeyStore,
   Store,
 } from "./store.ts";
