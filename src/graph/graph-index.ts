@@ -45,15 +45,14 @@ export class GraphIndex implements GraphIndexView {
   #loading = true;
   #plainCount = 0;
   #specialCount = 0;
-  // Live special relationships per relation key (absent: none).
-  readonly #specialsByRelation = new Map<string, number>();
   // A relation that decides closedness started or stopped holding specials: #closed is stale.
   #closedStale = false;
   readonly #objects = new ObjectInterner();
   readonly #forward = new Map<string, Map<string, (PostingEntry | undefined)[]>>();
   readonly #reverse = new Map<string, Map<string, (MutableIdSet | undefined)[]>>();
   readonly #wildcardHolders = new Map<string, Map<string, MutableIdSet>>();
-  // `type#relation` → the resources holding some special relationship in it.
+  // `type#relation` → the resources holding some special relationship in it (absent: none, so
+  // a key's presence is also whether the relation holds specials at all).
   readonly #specialHolders = new Map<string, MutableIdSet>();
   readonly #lastChanged = new Map<string, Revision>();
   readonly #closure: MembershipClosure;
@@ -262,9 +261,10 @@ export class GraphIndex implements GraphIndexView {
       entry.addSpecial(relationship);
       // Interned so that every object some relationship names has a number (lookups rely on it).
       if (subject.id !== WILDCARD_ID) this.#objects.intern(subject.type, subject.id);
+      const hadSpecials = this.#specialHolders.has(key);
       setFor(this.#specialHolders, key).add(r);
       this.#specialCount++;
-      this.#countSpecial(key, 1);
+      if (!hadSpecials) this.#specialsStartedOrStopped(key);
       return;
     }
     if (subject.id === WILDCARD_ID) {
@@ -294,10 +294,12 @@ export class GraphIndex implements GraphIndexView {
       if (entry.special.length === 0) {
         const holders = this.#specialHolders.get(key);
         holders?.delete(r);
-        if (holders?.size === 0) this.#specialHolders.delete(key);
+        if (holders?.size === 0) {
+          this.#specialHolders.delete(key);
+          this.#specialsStartedOrStopped(key);
+        }
       }
       this.#specialCount--;
-      this.#countSpecial(key, -1);
     } else if (subject.id === WILDCARD_ID) {
       if (entry.removeWildcard(subject.type)) {
         this.#plainCount--;
@@ -323,17 +325,13 @@ export class GraphIndex implements GraphIndexView {
 
   // The closed relations of the index's schema, given the specials it holds now.
   #closedRelations(): ClosedRelations {
-    return new ClosedRelations(this.#schema, (key) => this.#specialsByRelation.has(key));
+    return new ClosedRelations(this.#schema, (key) => this.#specialHolders.has(key));
   }
 
-  #countSpecial(key: string, delta: 1 | -1): void {
-    const before = this.#specialsByRelation.get(key) ?? 0;
-    const count = before + delta;
-    if (count === 0) this.#specialsByRelation.delete(key);
-    else this.#specialsByRelation.set(key, count);
-    // Only a count leaving or reaching zero can open or close a relation (during a load,
-    // finishLoad computes the closed relations once at the end).
-    if ((before === 0) !== (count === 0) && !this.#loading && this.#closed.dependsOnSpecials(key)) this.#closedStale = true;
+  // A relation started or stopped holding specials: that alone can open or close a relation
+  // (during a load, finishLoad computes the closed relations once at the end).
+  #specialsStartedOrStopped(key: string): void {
+    if (!this.#loading && this.#closed.dependsOnSpecials(key)) this.#closedStale = true;
   }
 
   #entryForUpdate(resourceType: string, relation: string, r: number): PostingEntry {
