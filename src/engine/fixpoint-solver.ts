@@ -1,22 +1,4 @@
-import { FALL_BACK } from "./indexed-evaluator.ts";
-
-/** GIVE_UP unwinds a set evaluation that must not decide (not an Error: no stack to capture). */
-export const GIVE_UP = Symbol("give up on the set evaluation");
-
-/**
- * orFallBack runs a set evaluation: FALL_BACK where it gave up, or where it recursed deeper than
- * the call stack allows (a schema's nesting is evaluated recursively; the checks of the store path
- * run on the heap). Other errors pass.
- */
-export function orFallBack<T>(evaluate: () => T): T | typeof FALL_BACK {
-  try {
-    return evaluate();
-  } catch (error) {
-    if (error === GIVE_UP) return FALL_BACK;
-    if (error instanceof RangeError && /call stack/i.test(error.message)) return FALL_BACK;
-    throw error;
-  }
-}
+import { GIVE_UP } from "./fall-back.ts";
 
 /** FixpointOptions: the value of a subproblem not computed yet, how to compare two values, and the work bound. */
 export interface FixpointOptions<V> {

@@ -5,13 +5,12 @@ import type { PermissionExpression, Relation, Schema } from "../schema/index.ts"
 import type { GraphIndexView, IdSet, Posting } from "../graph/index.ts";
 import { subproblemText } from "./dispatcher.ts";
 import { exclusionChain } from "./exclusion-chain.ts";
+import { FALL_BACK, GIVE_UP, orFallBack } from "./fall-back.ts";
 import { MembershipsMemo } from "./memberships-memo.ts";
 import { ALLOWED, DENIED } from "./membership.ts";
 import type { Membership } from "./membership.ts";
 import type { SchemaDependencies } from "./schema-dependencies.ts";
 
-/** FALL_BACK is IndexedEvaluator's answer when it will not decide a check: ask the plain walk. */
-export const FALL_BACK = Symbol("fall back to the plain walk");
 
 /**
  * SubproblemAnswer is a decided subproblem: `depthRequired` counts the dispatch levels its
@@ -53,8 +52,6 @@ const FEW_OBJECTS = 2;
 /** PER_REQUEST_SUBJECTS bounds the closures an evaluator of its own remembers (a batch may name many subjects). */
 const PER_REQUEST_SUBJECTS = 1_000;
 
-/** GIVE_UP unwinds an evaluation that met something it must not decide (not an Error: no stack to capture). */
-const GIVE_UP = Symbol("give up");
 
 /** Frame is one subproblem in progress on the current path. */
 interface Frame {
@@ -128,15 +125,9 @@ export class IndexedEvaluator {
     const { index } = this.#options;
     if (index.revision !== this.#revision || subject.id === WILDCARD_ID || !sameSchema(index.schema, this.#schema)) return FALL_BACK;
     this.#startCheck(subject);
-    try {
-      return this.#dispatch(resource.type, resource.id, permission, 1) ? ALLOWED : DENIED;
-    } catch (error) {
-      if (error === GIVE_UP) return FALL_BACK;
-      // The evaluation recurses on the call stack; a maxDepth far above the default can exhaust
-      // it, and the plain walk (asynchronous, so on the heap) then answers instead.
-      if (error instanceof RangeError && /call stack/i.test(error.message)) return FALL_BACK;
-      throw error;
-    }
+    // The evaluation recurses on the call stack; a maxDepth far above the default can exhaust it,
+    // and the plain walk (asynchronous, so on the heap) then answers instead (see orFallBack).
+    return orFallBack(() => (this.#dispatch(resource.type, resource.id, permission, 1) ? ALLOWED : DENIED));
   }
 
   #startCheck(subject: SubjectRef): void {

@@ -4,7 +4,7 @@ import { Engine } from "./engine.ts";
 import type { LookupResourcesRequest } from "./lookup-types.ts";
 import { indexedFixture } from "./indexed-fixture.ts";
 import type { IndexedFixture } from "./indexed-fixture.ts";
-import { FALL_BACK } from "./indexed-evaluator.ts";
+import { FALL_BACK } from "./fall-back.ts";
 import { LookupCache } from "./lookup-cache.ts";
 import { idList } from "./lookup-order.ts";
 import { DRIVE_SCHEMA } from "./test-fixtures.ts";

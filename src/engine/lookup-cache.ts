@@ -1,7 +1,7 @@
 import { LRUCache } from "lru-cache";
 import type { Revision } from "../tuple/index.ts";
 import type { GraphIndexView } from "../graph/index.ts";
-import { FALL_BACK } from "./indexed-evaluator.ts";
+import { FALL_BACK } from "./fall-back.ts";
 import type { Candidates } from "./lookup.ts";
 
 /** Entry: candidates (or FALL_BACK: the index could not decide) computed at `computedAt` under the schema whose text is `schemaSource`. */
