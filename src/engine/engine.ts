@@ -30,7 +30,6 @@ import type { LookupContext } from "./lookup.ts";
 import type { LookupOptions, LookupResourcesRequest, LookupResult, LookupSubjectsRequest, LookupSubjectsResult } from "./lookup-types.ts";
 import { sortedMissingParameters } from "./membership.ts";
 import { RequestMemoDispatcher } from "./request-memo-dispatcher.ts";
-import { SchemaDependencies } from "./schema-dependencies.ts";
 import { validateCheckRequest, validateLookupResourcesRequest, validateResourcePermission } from "./validate-request.ts";
 
 /** DEFAULTS: SpiceDB's default dispatch depth; the next two bound pathological requests only. */
@@ -244,10 +243,13 @@ export class Engine {
   }
 
   #lookupContext(reader: RelationshipReader, schema: Schema, signal: AbortSignal | undefined): LookupContext {
+    const fastPath = this.#fastPath;
     return {
-      index: this.#fastPath?.currentIndex(),
+      index: fastPath?.currentIndex(),
       maxDepth: this.#options.maxDepth,
-      dependencies: this.#fastPath?.dependenciesOf(schema) ?? new SchemaDependencies(schema),
+      // Without a fast path there is no index, so no horizon is ever asked for; the index's own
+      // revision would be the conservative answer.
+      horizon: (index, type, permission) => (fastPath === undefined ? index.revision : fastPath.horizonOf(schema, index, type, permission)),
       cache: this.#lookupCache,
       checkAll: async (requests) => resultsOrThrow(await this.checkBatch(reader, schema, requests, { signal })),
       count: (source, checked) => {

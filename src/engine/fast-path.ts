@@ -147,14 +147,14 @@ export class FastPath {
     return this.#options.index();
   }
 
-  /** dependenciesOf is the dependency analysis of `schema`, shared with the checks that use it. */
-  dependenciesOf(schema: Schema): SchemaDependencies {
-    return this.#stateFor(schema).dependencies;
-  }
-
   /** isCurrent tells whether `state` still belongs to the schema requests use (it is replaced on a change). */
   isCurrent(state: SchemaState): boolean {
     return this.#state === state;
+  }
+
+  /** horizonOf is `horizon` for requests with `schema` (the analysis shared with the checks that use it). */
+  horizonOf(schema: Schema, index: GraphIndexView, type: string, name: string): Revision {
+    return this.horizon(this.#stateFor(schema), index, type, name);
   }
 
   /** horizon is the newest revision at which a stored relation that `type#name` depends on changed. */

@@ -13,21 +13,21 @@ import type { IdList } from "./lookup-order.ts";
 import type { LookupCache } from "./lookup-cache.ts";
 import type { LookupOptions, LookupResourcesRequest, LookupResult, LookupSubjectsRequest, LookupSubjectsResult } from "./lookup-types.ts";
 import { resourceBounds } from "./resource-bounds.ts";
-import type { SchemaDependencies } from "./schema-dependencies.ts";
 import { subjectBounds } from "./subject-bounds.ts";
 import type { SubjectCandidates } from "./subject-bounds.ts";
 import { validateLookupResourcesRequest, validateLookupSubjectsRequest } from "./validate-request.ts";
 
 /**
  * LookupContext is what a lookup needs from the engine: the graph index (if any, as of now), the
- * schema's dependencies, and checks of many requests at the reader's revision in one batch (an
+ * horizon of a permission on that index, and checks of many requests at the reader's revision in one batch (an
  * error of any item fails the lookup with that error).
  */
 export interface LookupContext {
   readonly index: GraphIndexView | undefined;
   /** maxDepth: the checks' depth bound, which the set evaluation keeps to as well (see FixpointOptions.maxHeight). */
   readonly maxDepth: number;
-  readonly dependencies: SchemaDependencies;
+  /** horizon is the newest revision at which a stored relation that `type#permission` depends on changed, as `index` knows it (see FastPath.horizon). */
+  horizon(index: GraphIndexView, type: string, permission: string): Revision;
   /** cache remembers what the index decided, across requests (undefined: none). */
   readonly cache: LookupCache | undefined;
   checkAll(requests: readonly CheckRequest[]): Promise<CheckResult[]>;
@@ -66,7 +66,7 @@ export async function lookupResources(
   const { subject } = request;
   const key = JSON.stringify(["resources", request.resourceType, request.permission, subject.type, subject.id, subject.relation ?? null]);
   const fromIndex =
-    at === undefined ? FALL_BACK : throughCache(context, at, schema, key, () => resourceBounds(at.index, context.dependencies, request, context.maxDepth));
+    at === undefined ? FALL_BACK : throughCache(context, at, schema, key, () => resourceBounds(at.index, schema, request, context.maxDepth));
   const found: Candidates =
     fromIndex === FALL_BACK ? { allowed: NONE, undecided: await resourceCandidates(reader, request.resourceType), denied: [] } : fromIndex;
   // A userset has every relation it names on its own object (and what that implies on the same
@@ -107,7 +107,7 @@ export async function lookupSubjects(
   const at = usableIndex(context, reader, schema, resource.type, request.permission);
   const key = JSON.stringify(["subjects", resource.type, resource.id, request.permission, request.subjectType, request.subjectRelation ?? null]);
   const fromIndex =
-    at === undefined ? FALL_BACK : throughCache(context, at, schema, key, () => subjectBounds(at.index, context.dependencies, request, context.maxDepth));
+    at === undefined ? FALL_BACK : throughCache(context, at, schema, key, () => subjectBounds(at.index, schema, request, context.maxDepth));
   let candidates: SubjectCandidates;
   let probe: string;
   if (fromIndex === FALL_BACK) {
@@ -172,11 +172,7 @@ interface IndexAt {
 function usableIndex(context: LookupContext, reader: RelationshipReader, schema: Schema, type: string, permission: string): IndexAt | undefined {
   const { index } = context;
   if (index === undefined || !sameSchema(index.schema, schema) || index.revision < reader.revision) return undefined;
-  let horizon = 0;
-  for (const relationKey of context.dependencies.of(type, permission).relations) {
-    const [relationType = "", relation = ""] = relationKey.split("#");
-    horizon = Math.max(horizon, index.lastChangedAt(relationType, relation));
-  }
+  const horizon = context.horizon(index, type, permission);
   return index.revision === reader.revision || horizon <= reader.revision ? { index, horizon } : undefined;
 }
 

@@ -9,7 +9,6 @@ import { FixpointSolver } from "./fixpoint-solver.ts";
 import type { Candidates } from "./lookup.ts";
 import { numberList } from "./lookup-order.ts";
 import type { LookupResourcesRequest } from "./lookup-types.ts";
-import type { SchemaDependencies } from "./schema-dependencies.ts";
 
 /**
  * Bounds are two sets of objects of one type for one relation or permission: `certain` holds the
@@ -37,11 +36,11 @@ const MAX_SOLVES = 1_000_000;
  */
 export function resourceBounds(
   index: GraphIndexView,
-  dependencies: SchemaDependencies,
+  schema: Schema,
   request: LookupResourcesRequest,
   maxDepth: number,
 ): Candidates | typeof FALL_BACK {
-  const bounds = orFallBack(() => new ResourceBoundsEvaluator(index, dependencies.schema, request.subject, maxDepth).bounds(request.resourceType, request.permission));
+  const bounds = orFallBack(() => new ResourceBoundsEvaluator(index, schema, request.subject, maxDepth).bounds(request.resourceType, request.permission));
   if (bounds === FALL_BACK) return FALL_BACK;
   const type = request.resourceType;
   const allowed = numberList(index, type, bounds.certain.toUint32Array());

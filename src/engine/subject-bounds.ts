@@ -8,7 +8,6 @@ import { FixpointSolver } from "./fixpoint-solver.ts";
 import type { Candidates } from "./lookup.ts";
 import { numberList } from "./lookup-order.ts";
 import type { LookupSubjectsRequest } from "./lookup-types.ts";
-import type { SchemaDependencies } from "./schema-dependencies.ts";
 
 /**
  * SubjectSet is a set of subjects of the looked-up type: without `wildcard`, the subjects in
@@ -41,11 +40,11 @@ const NO_BOUNDS: SubjectBounds = { certain: NOBODY, possible: NOBODY };
  */
 export function subjectBounds(
   index: GraphIndexView,
-  dependencies: SchemaDependencies,
+  schema: Schema,
   request: LookupSubjectsRequest,
   maxDepth: number,
 ): SubjectCandidates | typeof FALL_BACK {
-  const evaluator = new SubjectBoundsEvaluator(index, dependencies.schema, request.subjectType, request.subjectRelation, maxDepth);
+  const evaluator = new SubjectBoundsEvaluator(index, schema, request.subjectType, request.subjectRelation, maxDepth);
   const bounds = orFallBack(() => evaluator.bounds(request.resource.type, request.resource.id, request.permission));
   if (bounds === FALL_BACK) return FALL_BACK;
   const allowed: number[] = [];
