@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { toWireStruct } from "../api/index.ts";
-import { parseCaveatFlag, parseDurationFlag, parseGrantRequest, parseRevokeRequest, parseScopeFlag } from "./delegations-command.ts";
+import { parseCaveatFlag, parseGrantRequest, parseRevokeRequest, parseScopeFlag } from "./delegations-command.ts";
+import { parseDurationFlag } from "./parse-command-line.ts";
 import { fakeCommandIo } from "./fake-command-io.ts";
 import { runMain } from "./main.ts";
 import type { ParsedCommandLine } from "./parse-command-line.ts";

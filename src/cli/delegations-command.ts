@@ -7,7 +7,7 @@ import { CLIENT_HELP, CLIENT_OPTIONS, callDeadline, consistencyOf, withClient } 
 import { ExitCode } from "./command-io.ts";
 import type { CommandIo, ExitCodeValue } from "./command-io.ts";
 import { formatDelegationGrant } from "./delegation-text.ts";
-import { booleanOption, expectPositionals, parseCommandLine, parseIntegerSetting, stringOption } from "./parse-command-line.ts";
+import { booleanOption, expectPositionals, parseCommandLine, parseDurationFlag, parseIntegerSetting, stringOption } from "./parse-command-line.ts";
 import type { ParsedCommandLine } from "./parse-command-line.ts";
 import { UsageError, asUsageError } from "./usage-error.ts";
 
@@ -178,20 +178,6 @@ export function parseScopeFlag(values: ParsedCommandLine["values"][string]): str
     }
   }
   return scope;
-}
-
-/**
- * parseDurationFlag reads a duration such as `2h`, `30m`, `1d12h`, `90s` (units d, h, m, s, each
- * at most once, largest first) as milliseconds; zero is refused.
- */
-export function parseDurationFlag(text: string, flag: string): number {
-  const match = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text.trim());
-  const units = [86_400_000, 3_600_000, 60_000, 1000];
-  const total = match === null ? 0 : units.reduce((sum, unit, i) => sum + Number(match[i + 1] ?? 0) * unit, 0);
-  if (match === null || !(total > 0) || !Number.isSafeInteger(total)) {
-    throw new UsageError(`${flag}: "${text}" is not a duration such as 2h, 30m or 1d12h`, { field: flag });
-  }
-  return total;
 }
 
 /**

@@ -3,8 +3,7 @@ import type { WireApiKey, WireCreateKeyRequest, WireKeyRole, WireRotateKeyReques
 import { CLIENT_HELP, CLIENT_OPTIONS, callDeadline, withClient } from "./client-connection.ts";
 import { ExitCode } from "./command-io.ts";
 import type { CommandIo, ExitCodeValue } from "./command-io.ts";
-import { parseDurationFlag } from "./delegations-command.ts";
-import { booleanOption, expectPositionals, parseCommandLine, stringOption } from "./parse-command-line.ts";
+import { booleanOption, expectPositionals, parseCommandLine, parseDurationFlag, stringOption } from "./parse-command-line.ts";
 import type { ParsedCommandLine } from "./parse-command-line.ts";
 import { UsageError } from "./usage-error.ts";
 

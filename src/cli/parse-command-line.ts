@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { parseWholeDuration } from "../schema/index.ts";
 import { UsageError } from "./usage-error.ts";
 
 /** OptionSpec declares one flag; `short` is a one-letter alias. */
@@ -83,4 +84,16 @@ export function expectPositionals(parsed: ParsedCommandLine, min: number, max: n
   if (count < min) throw new UsageError(`missing argument (usage: ${usage})`);
   if (count > max) throw new UsageError(`unexpected argument "${parsed.positionals[max]}" (usage: ${usage})`);
   return parsed.positionals;
+}
+
+/**
+ * parseDurationFlag reads a duration such as `2h`, `30m`, `1d12h`, `90s` (units d, h, m, s, each
+ * at most once, largest first: parseWholeDuration) as milliseconds; zero is refused.
+ */
+export function parseDurationFlag(text: string, flag: string): number {
+  const total = parseWholeDuration(text.trim());
+  if (total === undefined || !Number.isSafeInteger(total)) {
+    throw new UsageError(`${flag}: "${text}" is not a duration such as 2h, 30m or 1d12h`, { field: flag });
+  }
+  return total;
 }

@@ -1,7 +1,7 @@
 import { isMap, isScalar, isSeq } from "yaml";
 import type { Node as YamlNode, Pair } from "yaml";
 import type { GrantRequest } from "../engine/index.ts";
-import { parseTimestamp } from "../schema/index.ts";
+import { parseTimestamp, parseWholeDuration } from "../schema/index.ts";
 import { InvalidArgumentError, parseObjectRef, validateCaveatName } from "../tuple/index.ts";
 import type { CaveatRef, ObjectRef } from "../tuple/index.ts";
 import type { ParseContext, SourcePosition } from "./validation-file.ts";
@@ -186,14 +186,10 @@ export function timeOf(value: unknown, key: string): Date {
   return new Date(milliseconds);
 }
 
-const DURATION_UNITS: Readonly<Record<string, number>> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 };
-
 // A duration as max_lifetime spells it: 8h, 30m, 1d12h (units d, h, m, s, largest first).
 function durationOf(value: unknown, key: string): number {
-  const text = typeof value === "string" ? value : "";
-  const match = /^(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?$/.test(text) ? text.match(/\d+[dhms]/g) : null;
-  const milliseconds = (match ?? []).reduce((total, part) => total + Number(part.slice(0, -1)) * (DURATION_UNITS[part.slice(-1)] ?? 0), 0);
-  if (match === null || milliseconds <= 0) {
+  const milliseconds = typeof value === "string" ? parseWholeDuration(value) : undefined;
+  if (milliseconds === undefined) {
     throw new InvalidArgumentError(`${key}: ${JSON.stringify(value)} is not a duration such as 8h, 30m or 1d12h`, { field: key });
   }
   return milliseconds;

@@ -25,6 +25,7 @@ export {
 export type { RelationOrPermission } from "./relationship-validator.ts";
 export { validateCaveatContext, validateCaveatValue, caveatNumber, decodeBase64, parseDuration, parseTimestamp } from "./caveat-context.ts";
 export type { Timestamp } from "./caveat-context.ts";
+export { parseWholeDuration } from "./lifetime.ts";
 export { parseIpAddress, ipInCidr, formatIpAddress } from "./ip-address.ts";
 export { removedSubjectPatterns } from "./schema-change.ts";
 export type { RelationshipPattern } from "./schema-change.ts";

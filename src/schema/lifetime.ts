@@ -23,13 +23,23 @@ export const MAX_LIFETIME_LIMIT_MS = 3650 * DAY;
  * MAX_LIFETIME_LIMIT_MS.
  */
 export function parseLifetime(text: string): number | undefined {
+  const total = parseWholeDuration(text);
+  return total !== undefined && total <= MAX_LIFETIME_LIMIT_MS ? total : undefined;
+}
+
+/**
+ * parseWholeDuration reads a duration as parseLifetime does (`2h`, `30m`, `1d12h`, `90s`: units d, h,
+ * m, s, each at most once, largest first) as milliseconds, without its upper bound; undefined for
+ * any other text and for zero.
+ */
+export function parseWholeDuration(text: string): number | undefined {
   const match = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
   if (match === null || text === "") return undefined;
   let total = 0;
   UNITS.forEach(([, unit], index) => {
     total += Number(match[index + 1] ?? 0) * unit;
   });
-  return total > 0 && total <= MAX_LIFETIME_LIMIT_MS ? total : undefined;
+  return total > 0 ? total : undefined;
 }
 
 /**
