@@ -4,10 +4,10 @@ import { assertNever, parseObjectRef, parseRelationship, parseSubjectRef, valida
 import type { ObjectRef, SubjectRef } from "../tuple/index.ts";
 import { CLIENT_HELP, CLIENT_OPTIONS, callDeadline, consistencyOf, withClient } from "./client-connection.ts";
 import { ExitCode } from "./command-io.ts";
-import { formatDelegationExplanation } from "./delegation-text.ts";
+import { formatDelegationExplanation, resultText } from "./delegation-text.ts";
 import type { CommandIo, ExitCodeValue } from "./command-io.ts";
 import { booleanOption, expectPositionals, parseCommandLine, stringOption } from "./parse-command-line.ts";
-import { UsageError } from "./usage-error.ts";
+import { UsageError, asUsageError } from "./usage-error.ts";
 
 /** CHECK_HELP is the help text of `mandate check`. */
 const CHECK_HELP = `Usage: mandate check RESOURCE PERMISSION SUBJECT [flags]
@@ -89,12 +89,7 @@ export function parseContextFlag(text: string | undefined): Record<string, unkno
  */
 export function parseOnBehalfOfFlag(text: string | undefined, subject: SubjectRef | undefined): ObjectRef | undefined {
   if (text === undefined) return undefined;
-  let principal: ObjectRef;
-  try {
-    principal = parseObjectRef(text, "--on-behalf-of");
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error), { field: "--on-behalf-of", cause: error });
-  }
+  const principal = asUsageError(() => parseObjectRef(text, "--on-behalf-of"), "--on-behalf-of");
   if (subject !== undefined && (subject.relation !== undefined || subject.id === "*")) {
     throw new UsageError(`with --on-behalf-of, SUBJECT is the agent acting for ${text}: an object such as agent:copilot, not a userset or wildcard`, {
       field: "--on-behalf-of",
@@ -131,7 +126,7 @@ export async function runCheckCommand(args: readonly string[], io: CommandIo): P
   );
   const permissionship = response.permissionship ?? "PERMISSIONSHIP_UNSPECIFIED";
   const missing = response.partialCaveatInfo?.missingRequiredContext ?? [];
-  io.out(`${PERMISSIONSHIP_WORDS[permissionship]}${missing.length > 0 ? ` (missing context: ${missing.join(", ")})` : ""}\n`);
+  io.out(`${resultText(permissionship, missing)}\n`);
   if (explain && response.debugTrace) io.out(formatCheckTrace(response.debugTrace));
   if (onBehalfOf !== undefined && response.delegation) {
     io.out(formatDelegationOutcome(response.delegation, onBehalfOf, `${target.resource.type}#${target.permission}`, explain, permissionship));
@@ -169,13 +164,6 @@ export function formatDelegationOutcome(
   return "";
 }
 
-const PERMISSIONSHIP_WORDS: Readonly<Record<WirePermissionship, string>> = {
-  PERMISSIONSHIP_HAS_PERMISSION: "ALLOWED",
-  PERMISSIONSHIP_NO_PERMISSION: "DENIED",
-  PERMISSIONSHIP_CONDITIONAL_PERMISSION: "CONDITIONAL",
-  PERMISSIONSHIP_UNSPECIFIED: "UNSPECIFIED",
-};
-
 /**
  * formatCheckTrace renders a check's trace as an indented tree, one line per node:
  * `RESULT resource#permission (operation)`, or `(operation: label)` where the node has a label
@@ -183,7 +171,7 @@ const PERMISSIONSHIP_WORDS: Readonly<Record<WirePermissionship, string>> = {
  * `[cycle]` on a node cut short because it was already being evaluated.
  */
 export function formatCheckTrace(trace: WireCheckDebugTrace, depth = 0): string {
-  const result = PERMISSIONSHIP_WORDS[trace.result ?? "PERMISSIONSHIP_UNSPECIFIED"];
+  const result = resultText(trace.result);
   const resource = `${trace.resource?.objectType ?? "?"}:${trace.resource?.objectId ?? "?"}`;
   const operation = (trace.operation ?? "OPERATION_UNSPECIFIED").replace(/^OPERATION_/, "").toLowerCase();
   const how = trace.label ? `${operation}: ${trace.label}` : operation;

@@ -51,9 +51,10 @@ export function parseConfigFile(text: string, file: string, knownKeys: readonly 
 
 /**
  * readConfigFile reads and parses the configuration file at `path` (relative to `cwd`); see
- * parseConfigFile. Throws UsageError naming `flag` when the file cannot be read.
+ * parseConfigFile. Throws UsageError naming --config when the file cannot be read.
  */
-export function readConfigFile(path: string, cwd: string, knownKeys: readonly string[], flag = "--config/MANDATE_CONFIG"): ConfigFileSettings {
+export function readConfigFile(path: string, cwd: string, knownKeys: readonly string[]): ConfigFileSettings {
+  const flag = "--config/MANDATE_CONFIG";
   let text: string;
   try {
     text = readFileSync(resolve(cwd, path), "utf8");

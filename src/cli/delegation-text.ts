@@ -19,7 +19,8 @@ function timeText(timestamp: WireTimestamp | null | undefined): string {
   return fromWireTimestamp(timestamp, "timestamp").toISOString();
 }
 
-function resultText(result: WirePermissionship | null | undefined, missing: readonly string[] = []): string {
+/** resultText is a permissionship as the CLI prints it (`ALLOWED`), with `(missing context: a, b)` when parameters are missing. */
+export function resultText(result: WirePermissionship | null | undefined, missing: readonly string[] = []): string {
   const word = RESULT_WORDS[result ?? "PERMISSIONSHIP_UNSPECIFIED"];
   return missing.length > 0 ? `${word} (missing context: ${missing.join(", ")})` : word;
 }

@@ -1,7 +1,7 @@
 import type { WireRelationshipFilter } from "../api/index.ts";
 import type { RelationshipFilter, SubjectFilter } from "../store/index.ts";
 import { validateObjectId, validateRelationName, validateTypeName } from "../tuple/index.ts";
-import { UsageError } from "./usage-error.ts";
+import { UsageError, asUsageError } from "./usage-error.ts";
 
 /**
  * parseRelationshipFilterText parses a filter as written on the command line:
@@ -29,16 +29,16 @@ export function parseRelationshipFilterText(text: string | undefined, subjectTex
   const colon = objectPart.indexOf(":");
   const resourceType = colon < 0 ? objectPart : objectPart.slice(0, colon);
   const idPart = colon < 0 ? undefined : objectPart.slice(colon + 1);
-  guard(() => validateTypeName(resourceType, "filter.resourceType"));
-  if (relation !== undefined) guard(() => validateRelationName(relation, "filter.relation"));
+  asUsageError(() => validateTypeName(resourceType, "filter.resourceType"));
+  if (relation !== undefined) asUsageError(() => validateRelationName(relation, "filter.relation"));
   let resourceId: string | undefined;
   let resourceIdPrefix: string | undefined;
   if (idPart !== undefined && idPart.endsWith("*")) {
     resourceIdPrefix = idPart.slice(0, -1);
-    if (resourceIdPrefix !== "") guard(() => validateObjectId(resourceIdPrefix as string, "filter.resourceIdPrefix"));
+    if (resourceIdPrefix !== "") asUsageError(() => validateObjectId(resourceIdPrefix as string, "filter.resourceIdPrefix"));
   } else if (idPart !== undefined) {
     resourceId = idPart;
-    guard(() => validateObjectId(idPart, "filter.resourceId"));
+    asUsageError(() => validateObjectId(idPart, "filter.resourceId"));
   }
   return { resourceType, resourceId, resourceIdPrefix, relation, subject };
 }
@@ -50,11 +50,11 @@ function parseSubjectFilterText(text: string): SubjectFilter {
   const colon = objectPart.indexOf(":");
   const type = colon < 0 ? objectPart : objectPart.slice(0, colon);
   const id = colon < 0 ? undefined : objectPart.slice(colon + 1);
-  guard(() => validateTypeName(type, "filter.subject.type"));
-  if (id !== undefined) guard(() => validateObjectId(id, "filter.subject.id", true));
+  asUsageError(() => validateTypeName(type, "filter.subject.type"));
+  if (id !== undefined) asUsageError(() => validateObjectId(id, "filter.subject.id", true));
   if (relationPart === undefined) return { type, id };
   if (relationPart === "...") return { type, id, relation: null };
-  guard(() => validateRelationName(relationPart, "filter.subject.relation"));
+  asUsageError(() => validateRelationName(relationPart, "filter.subject.relation"));
   return { type, id, relation: relationPart };
 }
 
@@ -75,13 +75,4 @@ export function filterToWire(filter: RelationshipFilter): WireRelationshipFilter
             optionalRelation: subject.relation === undefined ? null : { relation: subject.relation ?? "" },
           },
   };
-}
-
-// The tuple validators throw InvalidRelationshipError; on the command line that is a usage error.
-function guard(validate: () => void): void {
-  try {
-    validate();
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error), { cause: error });
-  }
 }

@@ -1,11 +1,11 @@
 import { Engine } from "../engine/index.ts";
-import type { CheckResult, Permissionship } from "../engine/index.ts";
+import type { CheckRequest, CheckResult, Permissionship } from "../engine/index.ts";
 import { compileSchema, SchemaError, validateRelationship } from "../schema/index.ts";
 import type { Schema } from "../schema/index.ts";
 import { MemoryStore } from "../store/index.ts";
 import type { RelationshipReader } from "../store/index.ts";
 import { formatSubjectRef, formatObjectRef, relationshipKey, WILDCARD_ID } from "../tuple/index.ts";
-import type { ObjectRef, SubjectRef } from "../tuple/index.ts";
+import type { SubjectRef } from "../tuple/index.ts";
 import { applyValidationGrants, ValidationBudgets } from "./apply-validation-grants.ts";
 import { ValidationFileError } from "./validation-file.ts";
 import type { AssertionKind, Diagnostic, ExpectedSubjects, SourcePosition, ValidationAssertion, ValidationFile } from "./validation-file.ts";
@@ -61,14 +61,11 @@ export async function runValidation(file: ValidationFile, options: { readonly ma
     const budgets = new ValidationBudgets();
     const reader = await load(store, file, schema, at, (time) => (clock = time.getTime()), budgets);
     const engine = new Engine({ maxDepth: options.maxDepth ?? 50 }, { budgets });
-    const check = async (resource: ObjectRef, permission: string, subject: SubjectRef, context?: Readonly<Record<string, unknown>>) =>
-      (await engine.check(reader, schema, { resource, permission, subject, context }, { trace: false })).permissionship;
-    const checkAssertion = ({ resource, permission, subject, context, onBehalfOf }: ValidationAssertion) =>
-      engine.check(reader, schema, { resource, permission, subject, context, onBehalfOf }, { trace: false });
+    const check: CheckFunction = (request) => engine.check(reader, schema, request, { trace: false });
 
     const failures: ValidationFailure[] = [];
     for (const assertion of file.assertions) {
-      const failure = await runAssertion(assertion, checkAssertion);
+      const failure = await runAssertion(assertion, check);
       if (failure) failures.push(failure);
     }
     const candidates = candidateSubjects(file);
@@ -84,12 +81,7 @@ export async function runValidation(file: ValidationFile, options: { readonly ma
 
 const UNSEEN_ID = "mandate-validation-unseen-subject";
 
-type CheckFunction = (
-  resource: ObjectRef,
-  permission: string,
-  subject: SubjectRef,
-  context?: Readonly<Record<string, unknown>>,
-) => Promise<Permissionship>;
+type CheckFunction = (request: CheckRequest) => Promise<CheckResult>;
 
 function compileOrThrow(file: ValidationFile): Schema {
   try {
@@ -146,11 +138,12 @@ async function load(
   return store.snapshot(await store.headRevision());
 }
 
-async function runAssertion(assertion: ValidationAssertion, check: (assertion: ValidationAssertion) => Promise<CheckResult>): Promise<ValidationFailure | undefined> {
+async function runAssertion(assertion: ValidationAssertion, check: CheckFunction): Promise<ValidationFailure | undefined> {
   const expected = EXPECTED[assertion.kind];
+  const { resource, permission, subject, context, onBehalfOf } = assertion;
   let found: CheckResult;
   try {
-    found = await check(assertion);
+    found = await check({ resource, permission, subject, context, onBehalfOf });
   } catch (error) {
     return { position: assertion.position, message: `${assertion.kind} ${assertion.text}: the check failed: ${messageOf(error)}` };
   }
@@ -217,7 +210,7 @@ async function runExpectedSubjects(expected: ExpectedSubjects, candidates: reado
     // through wildcards, so checking it answers for `type:*`.
     const checked = subject.id === WILDCARD_ID ? { type: subject.type, id: UNSEEN_ID } : subject;
     try {
-      results.set(key, await check(expected.resource, expected.permission, checked));
+      results.set(key, (await check({ resource: expected.resource, permission: expected.permission, subject: checked })).permissionship);
     } catch (error) {
       return [{ position: expected.position, message: `validation ${expected.key}: checking ${key} failed: ${messageOf(error)}` }];
     }

@@ -44,9 +44,6 @@ export interface ServerTlsFiles {
   readonly clientCaFile: string | undefined;
 }
 
-/** DEFAULT_SHUTDOWN_GRACE_MS is how long calls in flight may finish after SIGTERM (5 s). */
-export const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
-
 /** ServeConfig is everything `mandate serve` needs, resolved from flags, then environment, then the configuration file, then defaults. */
 export interface ServeConfig extends DatastoreConfig {
   readonly host: string;
