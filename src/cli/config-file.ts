@@ -1,7 +1,6 @@
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import type { Node as YamlNode } from "yaml";
+import { readFlagFile } from "./read-flag-file.ts";
 import { UsageError } from "./usage-error.ts";
 
 /**
@@ -54,12 +53,5 @@ export function parseConfigFile(text: string, file: string, knownKeys: readonly 
  * parseConfigFile. Throws UsageError naming --config when the file cannot be read.
  */
 export function readConfigFile(path: string, cwd: string, knownKeys: readonly string[]): ConfigFileSettings {
-  const flag = "--config/MANDATE_CONFIG";
-  let text: string;
-  try {
-    text = readFileSync(resolve(cwd, path), "utf8");
-  } catch (error) {
-    throw new UsageError(`${flag}: cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, { field: flag, cause: error });
-  }
-  return parseConfigFile(text, path, knownKeys);
+  return parseConfigFile(readFlagFile(path, "--config/MANDATE_CONFIG", cwd).toString("utf8"), path, knownKeys);
 }

@@ -1,5 +1,3 @@
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { pino } from "pino";
 import type { Logger } from "pino";
 import { createMandateClient } from "../api/index.ts";
@@ -14,7 +12,7 @@ import { writeInBatches } from "./relationships-command.ts";
 import { startMandateService } from "./mandate-service.ts";
 import { readServeConfigFile, resolveServeConfig, SERVE_HELP, SERVE_OPTIONS } from "./serve-config.ts";
 import { readServerTls } from "./tls-files.ts";
-import { UsageError } from "./usage-error.ts";
+import { readFlagFile } from "./read-flag-file.ts";
 
 /**
  * runServeCommand implements `mandate serve` (see SERVE_HELP): the composition root that reads
@@ -57,11 +55,7 @@ export async function runServeCommand(args: readonly string[], io: CommandIo): P
 }
 
 function readStartupFile(file: string, flag: string, io: CommandIo): string {
-  try {
-    return readFileSync(resolve(io.cwd, file), "utf8");
-  } catch (error) {
-    throw new UsageError(`${flag}: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`, { field: flag });
-  }
+  return readFlagFile(file, flag, io.cwd).toString("utf8");
 }
 
 // Start-up data goes through the server's own API, so it gets exactly the validation a client's

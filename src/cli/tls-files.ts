@@ -1,11 +1,10 @@
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import type { KeyObject } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import type { ClientTls, ServerTls } from "../api/index.ts";
 import { booleanOption, settingOf, stringOption } from "./parse-command-line.ts";
 import type { OptionSpec, ParsedCommandLine } from "./parse-command-line.ts";
 import type { ServerTlsFiles } from "./serve-config.ts";
+import { readFlagFile } from "./read-flag-file.ts";
 import { UsageError } from "./usage-error.ts";
 
 /**
@@ -14,10 +13,10 @@ import { UsageError } from "./usage-error.ts";
  * Throws UsageError naming the flag at fault, so that a mistake stops the server before it binds.
  */
 export function readServerTls(files: ServerTlsFiles, cwd: string): ServerTls {
-  const certChain = readPem(files.certFile, "--tls-cert/MANDATE_TLS_CERT", cwd);
-  const privateKey = readPem(files.keyFile, "--tls-key/MANDATE_TLS_KEY", cwd);
+  const certChain = readFlagFile(files.certFile, "--tls-cert/MANDATE_TLS_CERT", cwd);
+  const privateKey = readFlagFile(files.keyFile, "--tls-key/MANDATE_TLS_KEY", cwd);
   checkKeyPair(certChain, privateKey, "--tls-cert/MANDATE_TLS_CERT", "--tls-key/MANDATE_TLS_KEY");
-  const clientCa = files.clientCaFile === undefined ? undefined : readPem(files.clientCaFile, "--tls-client-ca/MANDATE_TLS_CLIENT_CA", cwd);
+  const clientCa = files.clientCaFile === undefined ? undefined : readFlagFile(files.clientCaFile, "--tls-client-ca/MANDATE_TLS_CLIENT_CA", cwd);
   if (clientCa !== undefined) certificateOf(clientCa, "--tls-client-ca/MANDATE_TLS_CLIENT_CA");
   return { certChain, privateKey, clientCa };
 }
@@ -59,22 +58,14 @@ export function readClientTls(parsed: ParsedCommandLine, env: Readonly<Record<st
   if ((certFile === undefined) !== (keyFile === undefined)) {
     throw new UsageError(certFile === undefined ? "--tls-key needs --tls-cert" : "--tls-cert needs --tls-key", { field: certFile === undefined ? "--tls-cert" : "--tls-key" });
   }
-  const ca = caFile === undefined ? undefined : readPem(caFile, "--tls-ca/MANDATE_TLS_CA", cwd);
+  const ca = caFile === undefined ? undefined : readFlagFile(caFile, "--tls-ca/MANDATE_TLS_CA", cwd);
   if (ca !== undefined) certificateOf(ca, "--tls-ca/MANDATE_TLS_CA");
-  const certChain = certFile === undefined ? undefined : readPem(certFile, "--tls-cert/MANDATE_CLIENT_TLS_CERT", cwd);
-  const privateKey = keyFile === undefined ? undefined : readPem(keyFile, "--tls-key/MANDATE_CLIENT_TLS_KEY", cwd);
+  const certChain = certFile === undefined ? undefined : readFlagFile(certFile, "--tls-cert/MANDATE_CLIENT_TLS_CERT", cwd);
+  const privateKey = keyFile === undefined ? undefined : readFlagFile(keyFile, "--tls-key/MANDATE_CLIENT_TLS_KEY", cwd);
   if (certChain !== undefined && privateKey !== undefined) {
     checkKeyPair(certChain, privateKey, "--tls-cert/MANDATE_CLIENT_TLS_CERT", "--tls-key/MANDATE_CLIENT_TLS_KEY");
   }
   return { ca, certChain, privateKey, serverName };
-}
-
-function readPem(file: string, flag: string, cwd: string): Buffer {
-  try {
-    return readFileSync(resolve(cwd, file));
-  } catch (error) {
-    throw new UsageError(`${flag}: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`, { field: flag, cause: error });
-  }
 }
 
 function certificateOf(pem: Buffer, flag: string): X509Certificate {
