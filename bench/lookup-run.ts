@@ -32,6 +32,7 @@ import { ROOT } from "./paths.ts";
 import { SpiceDBLookupProcess } from "./spicedb-lookup-process.ts";
 import { folderLookupsWorkload, WORKLOAD_SIZES } from "./workloads/index.ts";
 import type { LookupQuery, WorkloadSize } from "./workloads/index.ts";
+import { integerFlag, log, secondsSince } from "./runner-io.ts";
 
 // "engine" is Mandate's engine called in this process (no gRPC): where Mandate's time goes, not a comparison.
 // "mandate-cold" is Mandate's server with its caches off (--cache-entries 0): every lookup computed
@@ -112,7 +113,7 @@ export async function runLookupBench(args: readonly string[]): Promise<void> {
   const workload = folderLookupsWorkload(options.size, options.seed);
   log(
     `lookup (${workload.size}): ${workload.relationships.length} relationships, ${workload.documents} documents, ` +
-      `queries ${workload.lookups.map((query) => `${query.tag} (${query.expected.length} results)`).join(", ")} (generated in ${seconds(generateStart)} s); ` +
+      `queries ${workload.lookups.map((query) => `${query.tag} (${query.expected.length} results)`).join(", ")} (generated in ${secondsSince(generateStart)} s); ` +
       `${options.warmup} warm-up + up to ${options.repeat} measured lookups per query and system, one at a time`,
   );
   const started = new Date();
@@ -460,19 +461,14 @@ function parseOptions(args: readonly string[]): Options {
   for (const system of systems) if (!(SYSTEMS as readonly string[]).includes(system)) throw new Error(`--systems: "${system}" is not one of ${SYSTEMS.join(", ")}\n${LOOKUP_USAGE}`);
   return {
     size: values.size as WorkloadSize,
-    repeat: integer(values.repeat, "--repeat", 1, 100_000),
-    warmup: integer(values.warmup, "--warmup", 0, 1_000),
-    maxSeconds: integer(values["max-seconds"], "--max-seconds", 1, 3_600),
+    repeat: integerFlag(values.repeat, "--repeat", 1, 100_000, LOOKUP_USAGE),
+    warmup: integerFlag(values.warmup, "--warmup", 0, 1_000, LOOKUP_USAGE),
+    maxSeconds: integerFlag(values["max-seconds"], "--max-seconds", 1, 3_600, LOOKUP_USAGE),
     systems: new Set(systems as SystemName[]),
-    seed: integer(values.seed, "--seed", 0, 2 ** 31),
+    seed: integerFlag(values.seed, "--seed", 0, 2 ** 31, LOOKUP_USAGE),
   };
 }
 
-function integer(text: string, flag: string, min: number, max: number): number {
-  const value = Number(text);
-  if (!(Number.isInteger(value) && value >= min && value <= max)) throw new Error(`${flag}: "${text}" is not an integer in [${min}, ${max}]\n${LOOKUP_USAGE}`);
-  return value;
-}
 
 // Which code was measured: the commit, and the source files changed since (the tree is shared with work in progress).
 function sourceState(): { readonly commit: string; readonly uncommitted: readonly string[] } | undefined {
@@ -484,10 +480,3 @@ function sourceState(): { readonly commit: string; readonly uncommitted: readonl
   }
 }
 
-function seconds(since: number): string {
-  return ((performance.now() - since) / 1000).toFixed(1);
-}
-
-function log(line: string): void {
-  process.stdout.write(`${line}\n`);
-}

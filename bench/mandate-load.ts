@@ -4,6 +4,7 @@ import type { WireImportBulkRelationshipsRequest, WireZedToken } from "../src/ap
 import type { Relationship } from "../src/tuple/index.ts";
 import { round } from "./latency.ts";
 import type { MandateProcess } from "./mandate-process.ts";
+import { log } from "./runner-io.ts";
 
 const IMPORT_BATCH = 1_000;
 const INDEX_CATCH_UP_TIMEOUT_MS = 30 * 60_000;
@@ -67,8 +68,4 @@ async function* wireBatches(relationships: readonly Relationship[]): AsyncIterab
   for (let start = 0; start < relationships.length; start += IMPORT_BATCH) {
     yield { relationships: relationships.slice(start, start + IMPORT_BATCH).map(relationshipToWire) };
   }
-}
-
-function log(line: string): void {
-  process.stdout.write(`${line}\n`);
 }

@@ -38,6 +38,7 @@ import { SpiceDBProcess } from "./spicedb-process.ts";
 import { evaluateTargets } from "./targets.ts";
 import { WORKLOAD_SIZES, WORKLOADS } from "./workloads/index.ts";
 import type { Workload, WorkloadSize } from "./workloads/index.ts";
+import { integerFlag, log, secondsSince } from "./runner-io.ts";
 
 const PHASES = ["noop", "warm", "bulk", "fresh", "cold", "spicedb"] as const;
 type Phase = (typeof PHASES)[number];
@@ -130,7 +131,7 @@ async function main(): Promise<void> {
   const workload = generate(options.size, options.checks);
   const relationships = workload.relationships.length;
   log(
-    `${workload.name} (${workload.size}): ${relationships} relationships, ${workload.checks.length} distinct checks (generated in ${seconds(generateStart)} s); ` +
+    `${workload.name} (${workload.size}): ${relationships} relationships, ${workload.checks.length} distinct checks (generated in ${secondsSince(generateStart)} s); ` +
       `${options.durationMs / 1000} s per phase, ${options.inFlight} in flight from ${options.workers} worker processes; datastore ${options.datastore}`,
   );
   const heapMB = relationships > 2_000_000 ? LARGE_HEAP_MB : DEFAULT_HEAP_MB;
@@ -368,31 +369,26 @@ function parseOptions(): Options {
   if (values.datastore !== "memory" && values.datastore !== "postgres") throw new Error(`--datastore: "${values.datastore}" is not memory or postgres`);
   const phases = values.phases.split(",").map((phase) => phase.trim());
   for (const phase of phases) if (!(PHASES as readonly string[]).includes(phase)) throw new Error(`--phases: "${phase}" is not one of ${PHASES.join(", ")}`);
-  const workers = integer(values.workers, "--workers", 1, 16);
+  const workers = integerFlag(values.workers, "--workers", 1, 16);
   return {
     name,
     size: values.size as WorkloadSize,
-    durationMs: integer(values.duration, "--duration", 1, 600) * 1000,
-    warmupMs: integer(values.warmup, "--warmup", 0, 600) * 1000,
-    inFlight: integer(values["in-flight"], "--in-flight", workers, 4096),
+    durationMs: integerFlag(values.duration, "--duration", 1, 600) * 1000,
+    warmupMs: integerFlag(values.warmup, "--warmup", 0, 600) * 1000,
+    inFlight: integerFlag(values["in-flight"], "--in-flight", workers, 4096),
     workers,
     datastore: values.datastore,
     databaseUrl: values["database-url"],
     phases: new Set(phases as Phase[]),
-    spicedbThreads: integer(values["spicedb-threads"], "--spicedb-threads", 1, 64),
+    spicedbThreads: integerFlag(values["spicedb-threads"], "--spicedb-threads", 1, 64),
     spicedbDatabaseUrl: values["spicedb-database-url"],
-    spicedbMaxRelationships: integer(values["spicedb-max-relationships"], "--spicedb-max-relationships", 0, 100_000_000),
-    checks: integer(values.checks, "--checks", 100, 1_000_000),
-    bulkSize: integer(values["bulk-size"], "--bulk-size", 1, 1000),
-    writesPerSecond: integer(values["writes-per-second"], "--writes-per-second", 1, 1000),
+    spicedbMaxRelationships: integerFlag(values["spicedb-max-relationships"], "--spicedb-max-relationships", 0, 100_000_000),
+    checks: integerFlag(values.checks, "--checks", 100, 1_000_000),
+    bulkSize: integerFlag(values["bulk-size"], "--bulk-size", 1, 1000),
+    writesPerSecond: integerFlag(values["writes-per-second"], "--writes-per-second", 1, 1000),
   };
 }
 
-function integer(text: string, flag: string, min: number, max: number): number {
-  const value = Number(text);
-  if (!(Number.isInteger(value) && value >= min && value <= max)) throw new Error(`${flag}: "${text}" is not an integer in [${min}, ${max}]`);
-  return value;
-}
 
 // The large size holds ~10M relationships in this process while they are imported: more than
 // V8's default heap. Rather than asking every caller for NODE_OPTIONS, the harness restarts itself.
@@ -404,14 +400,6 @@ async function reexecWithHeap(heapMB: number): Promise<void> {
   const child = spawn(process.execPath, [`--max-old-space-size=${heapMB}`, join(ROOT, "bin", "run-ts.js"), "bench/run.ts", ...process.argv.slice(2)], { cwd: ROOT, stdio: "inherit" });
   const code = await new Promise<number | null>((done) => child.once("exit", done));
   if (code !== 0) throw new Error(`the harness (restarted with a ${heapMB} MB heap) exited with code ${code}`);
-}
-
-function seconds(since: number): string {
-  return ((performance.now() - since) / 1000).toFixed(1);
-}
-
-function log(line: string): void {
-  process.stdout.write(`${line}\n`);
 }
 
 main().then(
