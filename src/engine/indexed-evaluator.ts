@@ -3,6 +3,7 @@ import type { ObjectRef, SubjectRef } from "../tuple/index.ts";
 import { findRelationOrPermission } from "../schema/index.ts";
 import type { PermissionExpression, Relation, Schema } from "../schema/index.ts";
 import type { GraphIndexView, IdSet, Posting } from "../graph/index.ts";
+import { groupKeyType } from "./allowed-subjects.ts";
 import { subproblemText } from "./dispatcher.ts";
 import { exclusionChain } from "./exclusion-chain.ts";
 import { FALL_BACK, GIVE_UP, orFallBack } from "./fall-back.ts";
@@ -354,7 +355,7 @@ export class IndexedEvaluator {
     for (const [groupKey, objects] of posting.groups) {
       if (objects.size === 0) continue;
       subjects += objects.size;
-      const subjectType = groupKey.split("#", 1)[0] ?? groupKey;
+      const subjectType = groupKeyType(groupKey);
       const hasTarget = findRelationOrPermission(this.#schema, subjectType, target) !== undefined;
       if (mode === "any") {
         if (hasTarget && this.#anyHolds(subjectType, target, objects, depth + 1, exhaustive)) {

@@ -4,6 +4,7 @@ import { findRelationOrPermission } from "../schema/index.ts";
 import type { AllowedSubject, PermissionExpression, Relation, Schema } from "../schema/index.ts";
 import { BitmapSet } from "../graph/index.ts";
 import type { GraphIndexView, IdSet } from "../graph/index.ts";
+import { allowsWildcardOf, distinctUsersets, groupKeyType } from "./allowed-subjects.ts";
 import { FALL_BACK, GIVE_UP, orFallBack } from "./fall-back.ts";
 import { FixpointSolver } from "./fixpoint-solver.ts";
 import type { Candidates } from "./lookup.ts";
@@ -324,7 +325,7 @@ class ResourceBoundsEvaluator {
       for (const [groupKey, members] of posting.groups) {
         if (members.size === 0) continue;
         objects += members.size;
-        const subjectType = groupKey.split("#", 1)[0] ?? groupKey;
+        const subjectType = groupKeyType(groupKey);
         if (findRelationOrPermission(this.#schema, subjectType, target) === undefined) {
           allCertain = allPossible = false;
           break;
@@ -391,21 +392,4 @@ function exclusion(base: Bounds, subtract: Bounds): Bounds {
   const certain = base.certain.andNot(subtract.possible);
   if (isExact(base) && isExact(subtract)) return { certain, possible: certain };
   return { certain, possible: base.possible.andNot(subtract.certain) };
-}
-
-function allowsWildcardOf(relation: Relation, subjectType: string): boolean {
-  return relation.allowedSubjects.some((allowed) => allowed.wildcard && allowed.type === subjectType);
-}
-
-function distinctUsersets(allowedSubjects: readonly AllowedSubject[]): Array<{ type: string; relation: string }> {
-  const seen = new Set<string>();
-  const result: Array<{ type: string; relation: string }> = [];
-  for (const allowed of allowedSubjects) {
-    if (allowed.relation === undefined) continue;
-    const key = `${allowed.type}#${allowed.relation}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    result.push({ type: allowed.type, relation: allowed.relation });
-  }
-  return result;
 }

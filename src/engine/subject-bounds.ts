@@ -3,6 +3,7 @@ import { findRelationOrPermission } from "../schema/index.ts";
 import type { PermissionExpression, Relation, Schema } from "../schema/index.ts";
 import { BitmapSet } from "../graph/index.ts";
 import type { GraphIndexView, Posting } from "../graph/index.ts";
+import { allowsWildcardOf, distinctUsersets, groupKeyType } from "./allowed-subjects.ts";
 import { FALL_BACK, orFallBack } from "./fall-back.ts";
 import { FixpointSolver } from "./fixpoint-solver.ts";
 import type { Candidates } from "./lookup.ts";
@@ -109,15 +110,10 @@ class SubjectBoundsEvaluator {
       this.mentioned.addAll(numbers);
       certain.add({ wildcard: false, numbers });
     }
-    const wildcardAllowed = relation.allowedSubjects.some((allowed) => allowed.wildcard && allowed.type === this.#subjectType);
+    const wildcardAllowed = allowsWildcardOf(relation, this.#subjectType);
     if (wildcardAllowed && posting.wildcards.has(this.#subjectType)) certain.add({ wildcard: true, numbers: BitmapSet.empty() });
-    const seen = new Set<string>();
-    for (const allowed of relation.allowedSubjects) {
-      if (allowed.relation === undefined) continue;
-      const groupKey = `${allowed.type}#${allowed.relation}`;
-      if (seen.has(groupKey)) continue;
-      seen.add(groupKey);
-      for (const g of posting.groups.get(groupKey)?.values() ?? []) {
+    for (const allowed of distinctUsersets(relation.allowedSubjects)) {
+      for (const g of posting.groups.get(`${allowed.type}#${allowed.relation}`)?.values() ?? []) {
         const inner = this.bounds(allowed.type, this.#index.idOf(allowed.type, g), allowed.relation);
         certain.add(inner.certain);
         possible.add(inner.possible);
@@ -183,7 +179,7 @@ class SubjectBoundsEvaluator {
     const possible = new SubjectUnion();
     let exact = posting.special.length === 0;
     for (const [groupKey, members] of posting.groups) {
-      const subjectType = groupKey.split("#", 1)[0] ?? groupKey;
+      const subjectType = groupKeyType(groupKey);
       if (!this.#hasTarget(subjectType, target)) continue;
       for (const g of members.values()) {
         const inner = this.bounds(subjectType, this.#index.idOf(subjectType, g), target);
@@ -207,7 +203,7 @@ class SubjectBoundsEvaluator {
     const plain: SubjectBounds[] = [];
     for (const [groupKey, members] of posting.groups) {
       if (members.size === 0) continue;
-      const subjectType = groupKey.split("#", 1)[0] ?? groupKey;
+      const subjectType = groupKeyType(groupKey);
       if (!this.#hasTarget(subjectType, target)) return NO_BOUNDS;
       for (const g of members.values()) plain.push(this.bounds(subjectType, this.#index.idOf(subjectType, g), target));
     }
